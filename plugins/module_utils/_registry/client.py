@@ -1,0 +1,567 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""The registry API client: token flow, token cache, paging, manifest digests."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import time
+import traceback
+import typing as t
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+
+from .errors import (
+    AuthenticationError,
+    ConfigurationError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RegistryConnectionError,
+    RegistryError,
+    TLSError,
+)
+from .headers import Challenge, next_link, parse_www_authenticate
+from .reference import ImageReference
+
+try:
+    import requests
+except ImportError:  # pragma: no cover - exercised by the plugins' missing_required_lib path
+    requests = None  # type: ignore[assignment]
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+HAS_REQUESTS = REQUESTS_IMPORT_ERROR is None
+
+USER_AGENT = "tagscope.registry"
+
+# Listing the four types makes registries answer with the digest `docker pull`
+# and `crane digest` report; without them they fall back to schema1.
+MANIFEST_MEDIA_TYPES = (
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+)
+
+DEFAULT_TOKEN_LIFETIME = 60
+# Refresh a little before the registry would refuse the token.
+TOKEN_EXPIRY_MARGIN = 5.0
+MAX_PAGES = 100_000
+_EXCERPT = 200
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str = field(repr=False)
+
+    def basic_header(self) -> str:
+        # requests' own Basic auth encodes latin-1; registries expect UTF-8.
+        raw = f"{self.username}:{self.password}".encode("utf-8")
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+
+@dataclass
+class _Token:
+    value: str = field(repr=False)
+    expires_at: float
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """What a run of the module or the lookup configures."""
+
+    credentials: Credentials | None = None
+    validate_certs: bool = True
+    ca_path: str | None = None
+    timeout: float = 30.0
+    page_size: int | None = None
+
+    def verify(self) -> bool | str:
+        if self.ca_path:
+            if not os.path.exists(self.ca_path):
+                raise ConfigurationError(
+                    f"ca_path {self.ca_path!r} does not exist",
+                    hint="point ca_path at a PEM file (or a c_rehash'd directory) with the registry's CA",
+                )
+            return self.ca_path
+        return self.validate_certs
+
+
+class RegistryClient:
+    """Talks to any number of registries during one run.
+
+    Tokens are cached per (realm, service, scope, identity) for their lifetime;
+    the challenge each host answered with is remembered so that later requests
+    to that host send credentials up front instead of collecting a 401 first.
+    """
+
+    def __init__(self, session: requests.Session, options: ClientOptions) -> None:
+        self.session = session
+        self.options = options
+        self._verify = options.verify()
+        self._challenges: dict[str, Challenge] = {}
+        self._tokens: dict[tuple[str, str, str, str], _Token] = {}
+        self.requests_sent = 0
+
+    # -- public API -------------------------------------------------------
+
+    def list_tags(self, ref: ImageReference) -> list[str]:
+        """Every tag of the repository, following ``Link: rel="next"`` to the end."""
+        url = f"{self._base(ref)}/v2/{ref.repository}/tags/list"
+        if self.options.page_size:
+            url += f"?n={self.options.page_size}"
+        tags: list[str] = []
+        seen: set[str] = set()
+        visited: set[str] = set()
+        while url:
+            if url in visited or len(visited) >= MAX_PAGES:
+                raise ProtocolError(
+                    "registry sent a next-page Link that repeats an earlier page",
+                    method="GET",
+                    url=url,
+                    hint="this is a registry bug; report it to the registry's operator",
+                )
+            visited.add(url)
+            response = self._request("GET", url, ref)
+            if response.status_code != 200:
+                self._fail(response, ref, "GET", url)
+            body = _json_body(response, "GET", url)
+            page = body.get("tags") if isinstance(body, dict) else None
+            if page is not None and not isinstance(page, list):
+                raise ProtocolError(
+                    f"tag list has 'tags' of type {type(page).__name__}, expected a list",
+                    method="GET",
+                    url=url,
+                )
+            # Nexus has answered null tags, and pages may overlap: keep the rest.
+            for tag in page or []:
+                if isinstance(tag, str) and tag not in seen:
+                    seen.add(tag)
+                    tags.append(tag)
+            url = _checked_next(response, url)
+        return tags
+
+    def manifest_digest(self, ref: ImageReference, reference: str) -> str | None:
+        """The digest of the manifest ``reference`` (a tag or digest), or None if absent."""
+        url = f"{self._base(ref)}/v2/{ref.repository}/manifests/{reference}"
+        headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
+        response = self._request("HEAD", url, ref, headers=headers)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            self._fail(response, ref, "HEAD", url)
+        digest = response.headers.get("Docker-Content-Digest")
+        if digest:
+            return digest
+        # Some registries leave the header off HEAD; the digest is the hash of
+        # the manifest bytes exactly as served.
+        response = self._request("GET", url, ref, headers=headers)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            self._fail(response, ref, "GET", url)
+        return response.headers.get("Docker-Content-Digest") or (
+            "sha256:" + hashlib.sha256(response.content).hexdigest()
+        )
+
+    # -- requests with authentication ---------------------------------------
+
+    def _base(self, ref: ImageReference) -> str:
+        return f"https://{ref.api_host}"
+
+    def _request(
+        self, method: str, url: str, ref: ImageReference, *, headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        scope = f"repository:{ref.repository}:pull"
+        host = ref.api_host
+        sent_auth = self._authorization(host, scope, url, refresh=False)
+        response = self._send(method, url, headers=_with_auth(headers, sent_auth))
+        if response.status_code != 401:
+            return response
+
+        challenge = self._pick_challenge(response, method, url)
+        self._challenges[host] = challenge
+        if challenge.scheme == "basic" and self.options.credentials is None:
+            raise AuthenticationError(
+                "401 UNAUTHORIZED: the registry requires credentials (Basic challenge)",
+                method=method,
+                url=url,
+                status=401,
+                code="UNAUTHORIZED",
+                hint="set username and password for this registry",
+            )
+        if challenge.scheme == "basic" and sent_auth and sent_auth.startswith("Basic "):
+            raise self._rejected(response, method, url)
+        # A bearer token we already sent has expired or lacked the scope: fetch
+        # a fresh one, once.
+        retry_auth = self._authorization(host, scope, url, refresh=bool(sent_auth))
+        response = self._send(method, url, headers=_with_auth(headers, retry_auth))
+        if response.status_code == 401:
+            raise self._rejected(response, method, url)
+        return response
+
+    def _pick_challenge(self, response: requests.Response, method: str, url: str) -> Challenge:
+        try:
+            challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
+        except ProtocolError as exc:
+            raise ProtocolError(exc.message, method=method, url=url, status=401) from None
+        for scheme in ("bearer", "basic"):
+            for challenge in challenges:
+                if challenge.scheme == scheme:
+                    if scheme == "bearer" and not challenge.params.get("realm"):
+                        raise ProtocolError(
+                            "401 with a Bearer challenge that has no realm",
+                            method=method,
+                            url=url,
+                            status=401,
+                            hint="the registry's auth configuration is incomplete",
+                        )
+                    return challenge
+        offered = ", ".join(c.scheme for c in challenges) or "none"
+        raise AuthenticationError(
+            f"401 UNAUTHORIZED and no Bearer or Basic challenge (offered: {offered})",
+            method=method,
+            url=url,
+            status=401,
+            hint="this registry needs an authentication scheme tagscope.registry does not speak",
+        )
+
+    def _authorization(self, host: str, scope: str, url: str, *, refresh: bool) -> str | None:
+        challenge = self._challenges.get(host)
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            creds = self.options.credentials
+            return creds.basic_header() if creds else None
+        token = self._token(challenge, scope, url, refresh=refresh)
+        return f"Bearer {token}"
+
+    def _token(self, challenge: Challenge, scope: str, url: str, *, refresh: bool) -> str:
+        realm = urljoin(url, challenge.params["realm"])
+        service = challenge.params.get("service", "")
+        creds = self.options.credentials
+        key = (realm, service, scope, creds.username if creds else "")
+        cached = self._tokens.get(key)
+        if cached and not refresh and cached.expires_at > time.monotonic():
+            return cached.value
+        token = self._fetch_token(realm, service, scope)
+        self._tokens[key] = token
+        return token.value
+
+    def _fetch_token(self, realm: str, service: str, scope: str) -> _Token:
+        if urlsplit(realm).scheme != "https":
+            raise ProtocolError(
+                f"token realm {_strip_query(realm)} is not https; refusing to ask it for a token",
+                hint="the registry's token service must be served over TLS",
+            )
+        params: list[tuple[str, str]] = []
+        if service:
+            params.append(("service", service))
+        params.append(("scope", scope))
+        headers = {}
+        creds = self.options.credentials
+        if creds:
+            headers["Authorization"] = creds.basic_header()
+        shown = _strip_query(realm)
+        response = self._send("GET", realm, headers=headers, params=params)
+        if response.status_code in (401, 403):
+            code, detail = _error_detail(response)
+            if creds:
+                raise AuthenticationError(
+                    f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
+                    f"the credentials of user {creds.username!r}" + (f" ({detail})" if detail else ""),
+                    method="GET",
+                    url=shown,
+                    status=response.status_code,
+                    code=code,
+                    hint="check username and password",
+                )
+            raise AuthenticationError(
+                f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server refuses anonymous access",
+                method="GET",
+                url=shown,
+                status=response.status_code,
+                code=code,
+                hint="set username and password for this registry",
+            )
+        if response.status_code != 200:
+            self._fail(response, None, "GET", shown)
+        body = _json_body(response, "GET", shown)
+        value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+        if not isinstance(value, str) or not value:
+            raise ProtocolError(
+                "token response has neither 'token' nor 'access_token'",
+                method="GET",
+                url=shown,
+                status=200,
+            )
+        return _Token(value=value, expires_at=time.monotonic() + _lifetime(body))
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: list[tuple[str, str]] | None = None,
+    ) -> requests.Response:
+        self.requests_sent += 1
+        shown = _strip_query(url)
+        try:
+            return self.session.request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                verify=self._verify,
+                timeout=self.options.timeout,
+                allow_redirects=True,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise TLSError(
+                f"TLS failed: {_reason(exc)}",
+                method=method,
+                url=shown,
+                hint="set ca_path to the CA bundle that signed the registry's certificate "
+                "(or validate_certs: false for a registry you trust)",
+            ) from None
+        except requests.exceptions.Timeout:
+            raise RegistryConnectionError(
+                f"no answer within {self.options.timeout:g} s",
+                method=method,
+                url=shown,
+                hint="check that the registry is reachable, or raise timeout",
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            raise RegistryConnectionError(
+                f"cannot connect: {_reason(exc)}",
+                method=method,
+                url=shown,
+                hint="check the registry host and port, and that it is reachable from where the task runs",
+            ) from None
+
+    # -- errors ---------------------------------------------------------------
+
+    def _rejected(self, response: requests.Response, method: str, url: str) -> RegistryError:
+        """The error for a 401 that a fresh token or credentials did not cure."""
+        code, detail = _error_detail(response)
+        creds = self.options.credentials
+        try:
+            challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
+        except ProtocolError:
+            challenges = []
+        insufficient = any(c.params.get("error") == "insufficient_scope" for c in challenges)
+        summary = f"401 {code or 'UNAUTHORIZED'}" + (f" ({detail})" if detail else "")
+        if insufficient or (challenges and challenges[0].scheme == "bearer" and creds is None):
+            who = f"user {creds.username!r}" if creds else "anonymous access"
+            return NotFoundError(
+                f"{summary}: repository not found or access denied for {who}",
+                method=method,
+                url=url,
+                status=401,
+                code=code or "UNAUTHORIZED",
+                hint="check the repository name"
+                + (" and that this user may pull it" if creds else ", or set username and password"),
+            )
+        return AuthenticationError(
+            f"{summary}: the registry rejected the credentials"
+            + (f" of user {creds.username!r}" if creds else ""),
+            method=method,
+            url=url,
+            status=401,
+            code=code or "UNAUTHORIZED",
+            hint="check username and password",
+        )
+
+    def _fail(self, response: requests.Response, ref: ImageReference | None, method: str, url: str) -> t.NoReturn:
+        status = response.status_code
+        code, detail = _error_detail(response)
+        summary = f"{status} {code or response.reason or ''}".strip() + (f" ({detail})" if detail else "")
+        if status == 404 and ref is not None:
+            raise NotFoundError(
+                f"{summary}: repository {ref.name} not found",
+                method=method,
+                url=url,
+                status=status,
+                code=code or "NAME_UNKNOWN",
+                hint="check the repository name (and its registry host)",
+            )
+        if status == 403:
+            raise AuthenticationError(
+                f"{summary}: access denied",
+                method=method,
+                url=url,
+                status=status,
+                code=code or "DENIED",
+                hint="check that these credentials may pull this repository",
+            )
+        if status == 429:
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            raise RateLimitedError(
+                f"{summary}: rate limited by the registry"
+                + (f", retry after {retry_after:g} s" if retry_after is not None else ""),
+                method=method,
+                url=url,
+                status=status,
+                code=code or "TOOMANYREQUESTS",
+                retry_after=retry_after,
+                hint="wait, or authenticate to get a higher limit",
+            )
+        raise RegistryError(
+            summary,
+            method=method,
+            url=url,
+            status=status,
+            code=code,
+            hint="the registry refused the request" if status < 500 else "the registry failed; try again later",
+        )
+
+
+# -- helpers ------------------------------------------------------------------
+
+
+def make_session() -> requests.Session:
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    # Never pick up credentials from ~/.netrc: credentials come from options.
+    session.trust_env = False
+    return session
+
+
+def _with_auth(headers: dict[str, str] | None, authorization: str | None) -> dict[str, str]:
+    merged = dict(headers or {})
+    if authorization:
+        merged["Authorization"] = authorization
+    return merged
+
+
+def _checked_next(response: requests.Response, url: str) -> str | None:
+    try:
+        return next_link(response.headers.get("Link"), url)
+    except ProtocolError as exc:
+        raise ProtocolError(exc.message, method="GET", url=url, hint="refusing to follow it") from None
+
+
+def _json_body(response: requests.Response, method: str, url: str) -> t.Any:
+    try:
+        return response.json()
+    except ValueError:
+        raise ProtocolError(
+            f"{response.status_code}: expected JSON, got {_excerpt(response.text)!r}",
+            method=method,
+            url=url,
+            status=response.status_code,
+            hint="is this URL a container registry (or its token service)?",
+        ) from None
+
+
+def _error_detail(response: requests.Response) -> tuple[str | None, str | None]:
+    """The registry's error code and message from ``{"errors": [...]}``, or an excerpt."""
+    if not response.content:
+        return None, None
+    try:
+        body = response.json()
+    except ValueError:
+        return None, _excerpt(response.text) or None
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            code = first.get("code")
+            message = first.get("message")
+            return (str(code) if code else None, str(message) if message else None)
+        for key in ("details", "message", "error"):
+            if isinstance(body.get(key), str):
+                return None, _excerpt(body[key])
+    return None, None
+
+
+_TAGS_RE = re.compile(r"<[^>]*>")
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(_TAGS_RE.sub(" ", text).split())
+    return flat if len(flat) <= _EXCERPT else flat[:_EXCERPT] + "..."
+
+
+def _strip_query(url: str) -> str:
+    """URLs in messages lose their query: realms may carry account hints there."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, without the pool noise."""
+    seen: set[int] = set()
+    current: BaseException = exc
+    while id(current) not in seen:
+        seen.add(id(current))
+        inner = getattr(current, "reason", None)
+        if isinstance(inner, BaseException):
+            current = inner
+            continue
+        if current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+            continue
+        break
+    text = str(current)
+    match = re.search(r"\[SSL: [A-Z_]+\][^(]*", text)
+    if match:
+        return match.group(0).strip()
+    return re.sub(r"<urllib3[^>]*>: ", "", text)
+
+
+def _lifetime(body: dict[str, t.Any]) -> float:
+    """Seconds a token stays usable from now, after ``expires_in`` and ``issued_at``."""
+    try:
+        expires_in = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+    except (TypeError, ValueError):
+        expires_in = DEFAULT_TOKEN_LIFETIME
+    expires_in = max(expires_in, DEFAULT_TOKEN_LIFETIME)
+    age = 0.0
+    issued_at = body.get("issued_at")
+    if isinstance(issued_at, str):
+        try:
+            issued = datetime.fromisoformat(issued_at.replace("Z", "+00:00"))
+            if issued.tzinfo is None:
+                issued = issued.replace(tzinfo=timezone.utc)
+            # A token issued "in the future" is clock skew: count it as fresh.
+            age = max(0.0, (datetime.now(timezone.utc) - issued).total_seconds())
+        except ValueError:
+            age = 0.0
+    return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds, from delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+__all__ = [
+    "HAS_REQUESTS",
+    "REQUESTS_IMPORT_ERROR",
+    "ClientOptions",
+    "Credentials",
+    "RegistryClient",
+    "make_session",
+    "parse_retry_after",
+]

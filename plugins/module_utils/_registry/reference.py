@@ -1,0 +1,157 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""Image references: ``[host[:port]/]path[:tag][@digest]``.
+
+The grammar follows the distribution project's ``reference`` package, so a
+reference that ``docker pull`` accepts parses here, and one it rejects is
+rejected with a message that says which part is wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidReferenceError
+
+DOCKER_HUB = "docker.io"
+DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
+DOCKER_HUB_API_HOST = "registry-1.docker.io"
+
+_COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-fA-F0-9]{32,}")
+_HOST_LABEL = r"(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9-]*[A-Za-z0-9])"
+_HOST = re.compile(rf"(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")
+_MAX_NAME = 255
+
+
+@dataclass(frozen=True)
+class ImageReference:
+    """A parsed reference. ``registry`` and ``repository`` are normalized."""
+
+    registry: str
+    repository: str
+    tag: str | None = None
+    digest: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The normalized reference without tag or digest, used as a key everywhere."""
+        return f"{self.registry}/{self.repository}"
+
+    @property
+    def api_host(self) -> str:
+        """The host (and port) that answers the registry API."""
+        return DOCKER_HUB_API_HOST if self.registry == DOCKER_HUB else self.registry
+
+    def __str__(self) -> str:
+        text = self.name
+        if self.tag:
+            text += f":{self.tag}"
+        if self.digest:
+            text += f"@{self.digest}"
+        return text
+
+    @classmethod
+    def parse(cls, text: str) -> ImageReference:
+        """Parse and normalize ``text``; raise InvalidReferenceError naming the bad part."""
+        if not isinstance(text, str):
+            raise InvalidReferenceError(
+                f"image reference must be a string, got {type(text).__name__}",
+                hint="write it as [host[:port]/]path[:tag][@digest]",
+            )
+        original = text
+        text = text.strip()
+        if not text:
+            raise InvalidReferenceError(
+                "image reference is empty", hint="write it as [host[:port]/]path[:tag][@digest]"
+            )
+        if any(ch.isspace() for ch in text):
+            raise InvalidReferenceError(
+                f"image reference {original!r} contains whitespace",
+                hint="remove the spaces; a reference is [host[:port]/]path[:tag][@digest]",
+            )
+        if "://" in text:
+            raise InvalidReferenceError(
+                f"image reference {original!r} has a URL scheme",
+                hint="drop the scheme: write registry.example.com/app, not https://registry.example.com/app",
+            )
+
+        remainder, _, digest = text.partition("@")
+        if "@" in text:
+            if not _DIGEST.fullmatch(digest):
+                raise InvalidReferenceError(
+                    f"image reference {original!r} has an invalid digest {digest!r}",
+                    hint="a digest looks like sha256: followed by 64 hex characters",
+                )
+            algorithm, _, hexpart = digest.partition(":")
+            if algorithm == "sha256" and len(hexpart) != 64:
+                raise InvalidReferenceError(
+                    f"image reference {original!r} has a sha256 digest of {len(hexpart)} hex characters",
+                    hint="a sha256 digest has exactly 64 hex characters",
+                )
+        else:
+            digest = ""
+
+        registry, path = _split_registry(remainder)
+        tag = ""
+        last_slash = path.rfind("/")
+        colon = path.rfind(":")
+        if colon > last_slash:
+            path, tag = path[:colon], path[colon + 1 :]
+            if not _TAG.fullmatch(tag):
+                raise InvalidReferenceError(
+                    f"image reference {original!r} has an invalid tag {tag!r}",
+                    hint="a tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -",
+                )
+
+        if not path:
+            raise InvalidReferenceError(
+                f"image reference {original!r} has no repository path",
+                hint="name the repository, e.g. registry.example.com/team/app",
+            )
+        for component in path.split("/"):
+            if not _COMPONENT.fullmatch(component):
+                if component.lower() != component and _COMPONENT.fullmatch(component.lower()):
+                    why = f"repository path component {component!r} has uppercase letters"
+                    hint = "repository paths are lowercase"
+                else:
+                    why = f"repository path component {component!r} is not valid"
+                    hint = "path components are lowercase letters and digits separated by . _ __ or -"
+                raise InvalidReferenceError(f"image reference {original!r}: {why}", hint=hint)
+
+        if registry is None:
+            registry = DOCKER_HUB
+        elif registry.lower() in DOCKER_HUB_ALIASES:
+            registry = DOCKER_HUB
+        if registry == DOCKER_HUB and "/" not in path:
+            path = f"library/{path}"
+
+        if len(registry) + 1 + len(path) > _MAX_NAME:
+            raise InvalidReferenceError(
+                f"image reference {original[:60]!r}... is longer than {_MAX_NAME} characters",
+                hint="registries reject repository names over 255 characters",
+            )
+        return cls(registry=registry, repository=path, tag=tag or None, digest=digest or None)
+
+
+def _split_registry(text: str) -> tuple[str | None, str]:
+    """Split off the registry host the way docker does: the first component is a
+    host when it has a dot or a port, or is ``localhost``."""
+    first, sep, rest = text.partition("/")
+    if not sep:
+        return None, text
+    if "." in first or ":" in first or first == "localhost" or first.startswith("["):
+        if not _HOST.fullmatch(first):
+            raise InvalidReferenceError(
+                f"image reference {text!r} has an invalid registry host {first!r}",
+                hint="a registry is a hostname or IP, optionally with :port",
+            )
+        return first.lower(), rest
+    if first.lower() != first:
+        raise InvalidReferenceError(
+            f"image reference {text!r}: repository path component {first!r} has uppercase letters",
+            hint="repository paths are lowercase",
+        )
+    return None, text
