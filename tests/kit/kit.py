@@ -1,0 +1,239 @@
+"""Start and stop the test kit; everything listens on 127.0.0.1 only.
+
+Three real Distribution registries (``/usr/bin/docker-registry``) share one
+storage directory: ``token`` (token auth verified by the registry), ``basic``
+(htpasswd, a Basic challenge like ECR) and ``open`` (no auth). The kit's own
+process serves the token server and the paging front (``servers.py``).
+Every process is started in its own session and stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+import requests
+
+from .pki import make_pki
+
+REGISTRY_BIN = os.environ.get("TAGSCOPE_REGISTRY_BIN", "/usr/bin/docker-registry")
+SERVICE = "tagscope-kit"
+ISSUER = "tagscope-kit-issuer"
+
+# Users of the token server and the htpasswd registry. The passwords are test
+# fixtures; the second one has a colon and a space on purpose.
+USERS = {
+    "admin": "admin-pushes-seed-data",
+    "alice": "pa:ss word",
+    "robot$ci": "robot-Secret-42",
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _bcrypt(password: str) -> str:
+    try:
+        import crypt  # noqa: PLC0415 - deprecated module, only needed here
+
+        return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
+    except (ImportError, AttributeError):
+        htpasswd = shutil.which("htpasswd")
+        if not htpasswd:
+            raise RuntimeError("need Python's crypt module or htpasswd (apache2-utils) for bcrypt") from None
+        out = subprocess.run([htpasswd, "-nbB", "-C", "4", "x", password], check=True, capture_output=True, text=True)
+        return out.stdout.strip().split(":", 1)[1]
+
+
+def _registry_config(directory: Path, port: int, pki: dict[str, str], auth: str) -> str:
+    lines = [
+        "version: 0.1",
+        "log:",
+        "  level: info",
+        "  formatter: text",
+        "  accesslog:",
+        "    disabled: false",
+        "storage:",
+        "  filesystem:",
+        f"    rootdirectory: {directory / 'storage'}",
+        "  delete:",
+        "    enabled: true",
+        "http:",
+        f"  addr: 127.0.0.1:{port}",
+        f"  secret: tagscope-kit-{port}",
+        "  tls:",
+        f"    certificate: {pki['server_cert']}",
+        f"    key: {pki['server_key']}",
+    ]
+    lines += auth.splitlines()
+    return "\n".join(lines) + "\n"
+
+
+class Kit:
+    """A running (or stopped) kit, described by ``<dir>/kit.json``."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory).resolve()
+        self.state_file = self.dir / "kit.json"
+
+    @property
+    def state(self) -> dict[str, t.Any]:
+        return json.loads(self.state_file.read_text())
+
+    def up(self, *, seed: bool = True) -> dict[str, t.Any]:
+        if self.state_file.exists():
+            self.down()
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        if not os.access(REGISTRY_BIN, os.X_OK):
+            raise RuntimeError(f"{REGISTRY_BIN} not found: apt-get install docker-registry")
+        pki = make_pki(self.dir / "pki")
+        ports = {name: _free_port() for name in ("token_registry", "basic_registry", "open_registry")}
+        state: dict[str, t.Any] = {"dir": str(self.dir), "ca": pki["ca"], "pids": {}, "users": USERS,
+                                   "service": SERVICE}
+        # Written at once so that `down` can stop whatever did start if a later step fails.
+        self._save(state)
+        try:
+            servers_config = {
+                "server_cert": pki["server_cert"],
+                "server_key": pki["server_key"],
+                "signing_key": pki["signing_key"],
+                "ca": pki["ca"],
+                "users": USERS,
+                "issuer": ISSUER,
+                "token_log": str(self.dir / "token-server.log"),
+                "ports_file": str(self.dir / "servers-ports.json"),
+                "upstream": f"https://127.0.0.1:{ports['token_registry']}",
+            }
+            (self.dir / "servers.json").write_text(json.dumps(servers_config))
+            state["pids"]["servers"] = self._spawn(
+                [sys.executable, "-m", "tests.kit.servers", str(self.dir / "servers.json")], "servers"
+            )
+            self._save(state)
+            server_ports = self._wait_for_file(self.dir / "servers-ports.json")
+            realm = f"https://127.0.0.1:{server_ports['token']}/token"
+
+            htpasswd = self.dir / "htpasswd"
+            htpasswd.write_text("".join(f"{user}:{_bcrypt(pw)}\n" for user, pw in USERS.items()))
+            auths = {
+                "token_registry": "\n".join([
+                    "auth:", "  token:", f"    realm: {realm}", f"    service: {SERVICE}",
+                    f"    issuer: {ISSUER}", f"    rootcertbundle: {pki['signing_cert']}",
+                ]),
+                "basic_registry": "\n".join([
+                    "auth:", "  htpasswd:", "    realm: tagscope-kit-basic", f"    path: {htpasswd}",
+                ]),
+                "open_registry": "",
+            }
+            for name, auth in auths.items():
+                config = self.dir / f"{name}.yml"
+                config.write_text(_registry_config(self.dir, ports[name], pki, auth))
+                state["pids"][name] = self._spawn([REGISTRY_BIN, "serve", str(config)], name)
+                self._save(state)
+            state.update({
+                "realm": realm,
+                "token_registry": f"127.0.0.1:{ports['token_registry']}",
+                "basic_registry": f"127.0.0.1:{ports['basic_registry']}",
+                "open_registry": f"127.0.0.1:{ports['open_registry']}",
+                "paging_registry": f"127.0.0.1:{server_ports['paging']}",
+            })
+            for name in ("token_registry", "basic_registry", "open_registry", "paging_registry"):
+                self._wait_https(f"https://{state[name]}/v2/", pki["ca"], name)
+            self._save(state)
+            if seed:
+                from .seed import seed_all  # noqa: PLC0415 - only when seeding
+
+                state["repos"] = seed_all(state)
+                self._save(state)
+        except BaseException:
+            self.down()
+            raise
+        self._write_vars(state)
+        return state
+
+    def down(self) -> None:
+        if not self.state_file.exists():
+            return
+        for name, pid in self.state.get("pids", {}).items():
+            _stop(pid, name)
+        self.state_file.unlink()
+
+    # -- helpers ----------------------------------------------------------------
+
+    def _save(self, state: dict[str, t.Any]) -> None:
+        self.state_file.write_text(json.dumps(state, indent=2))
+
+    def _spawn(self, argv: list[str], name: str) -> int:
+        log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        repo_root = Path(__file__).resolve().parents[2]
+        env = dict(os.environ, PYTHONPATH=str(repo_root))
+        process = subprocess.Popen(
+            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True, cwd=repo_root, env=env,
+        )
+        log.close()
+        return process.pid
+
+    def _wait_for_file(self, path: Path, timeout: float = 20.0) -> dict[str, t.Any]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if path.exists() and path.stat().st_size:
+                return json.loads(path.read_text())
+            time.sleep(0.05)
+        raise RuntimeError(f"kit servers did not start; see {self.dir / 'servers.log'}")
+
+    def _wait_https(self, url: str, ca: str, name: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                requests.get(url, verify=ca, timeout=2)
+                return
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError(f"{name} did not answer on {url}; see {self.dir / (name + '.log')}")
+
+    def _write_vars(self, state: dict[str, t.Any]) -> None:
+        """Ansible variables for playbooks that run against the kit (demo, molecule, tests)."""
+        kit_vars = {f"kit_{key}": value for key, value in state.items() if key not in ("pids", "dir")}
+        (self.dir / "vars.json").write_text(json.dumps(kit_vars, indent=2))
+
+
+def _stop(pid: int, name: str, timeout: float = 10.0) -> None:
+    """Stop the process group led by ``pid`` (started with start_new_session)."""
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            finished, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            finished = pid if not _alive(pid) else 0
+        if finished:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

@@ -1,0 +1,164 @@
+"""Seed data pushed through the registry API of the kit's token registry.
+
+- ``public/hello``: readable anonymously;
+- ``private/app``: ~30 version-like tags (semver, prereleases, ``v`` prefix,
+  loose versions, ``latest``, ``sha-...``), each its own manifest; ``1.0.0`` is a
+  Docker v2 manifest and ``multi`` an OCI index, to check digests per media type;
+- ``restricted/vault``: only ``admin`` may pull it (access denied for others);
+- ``public/many``: 2,500 tags, for paging.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import tarfile
+import typing as t
+from concurrent.futures import ThreadPoolExecutor
+
+import requests
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+PUBLIC_TAGS = ["latest", "1.0", "1.1", "2.0"]
+PRIVATE_TAGS = [
+    "0.9.0", "1.0.0", "1.0.1", "1.1.0-rc.1", "1.1.0", "1.2.0-alpha", "1.2.0-beta.2", "1.2.0",
+    "1.4.1", "1.5.0", "1.9.0", "1.10.0", "1.10.0_build.7", "2.0.0-rc.1", "2.0.0-rc.2", "2.0.0",
+    "v2.1.0", "v2.1.1", "2.1", "3", "latest", "stable", "edge", "sha-1a2b3c4", "sha-deadbee",
+    "nightly-20261128", "1.0.0_hotfix", "release-candidate", "multi", "2.2.0",
+]
+BIG_COUNT = 2500
+
+
+def _digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _layer() -> bytes:
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        payload = b"tagscope test kit\n"
+        info = tarfile.TarInfo("hello.txt")
+        info.size = len(payload)
+        info.mtime = 0
+        tar.addfile(info, io.BytesIO(payload))
+    return gzip.compress(raw.getvalue(), mtime=0)
+
+
+class Pusher:
+    def __init__(self, state: dict[str, t.Any]) -> None:
+        self.base = f"https://{state['token_registry']}"
+        self.realm = state["realm"]
+        self.service = state["service"]
+        self.ca = state["ca"]
+        self.auth = ("admin", state["users"]["admin"])
+        self.tokens: dict[str, str] = {}
+
+    def session(self) -> requests.Session:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = self.ca
+        return session
+
+    def token(self, session: requests.Session, name: str) -> dict[str, str]:
+        if name not in self.tokens:
+            response = session.get(
+                self.realm, params={"service": self.service, "scope": f"repository:{name}:pull,push"},
+                auth=self.auth, timeout=30,
+            )
+            response.raise_for_status()
+            self.tokens[name] = response.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[name]}"}
+
+    def blob(self, session: requests.Session, name: str, data: bytes) -> str:
+        digest = _digest(data)
+        headers = self.token(session, name)
+        response = session.post(f"{self.base}/v2/{name}/blobs/uploads/", headers=headers, timeout=30)
+        response.raise_for_status()
+        location = requests.compat.urljoin(self.base, response.headers["Location"])
+        separator = "&" if "?" in location else "?"
+        response = session.put(
+            f"{location}{separator}digest={digest}", data=data,
+            headers={**headers, "Content-Type": "application/octet-stream"}, timeout=30,
+        )
+        response.raise_for_status()
+        return digest
+
+    def manifest(self, session: requests.Session, name: str, tag: str, body: bytes, media_type: str) -> str:
+        headers = {**self.token(session, name), "Content-Type": media_type}
+        response = session.put(f"{self.base}/v2/{name}/manifests/{tag}", data=body, headers=headers, timeout=30)
+        if response.status_code != 201:
+            raise RuntimeError(f"push {name}:{tag}: {response.status_code} {response.text[:300]}")
+        return response.headers["Docker-Content-Digest"]
+
+    def image(self, session: requests.Session, name: str, label: str, *, docker: bool = False) -> tuple[bytes, str]:
+        """Upload a one-layer image whose config names ``label``; return its manifest and type."""
+        layer = _layer()
+        layer_digest = self.blob(session, name, layer)
+        config = json.dumps({
+            "architecture": "amd64", "os": "linux",
+            "config": {"Labels": {"org.opencontainers.image.version": label}},
+            "rootfs": {"type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]},
+        }, sort_keys=True).encode()
+        config_digest = self.blob(session, name, config)
+        media_type = DOCKER_MANIFEST if docker else OCI_MANIFEST
+        manifest = json.dumps({
+            "schemaVersion": 2,
+            "mediaType": media_type,
+            "config": {"mediaType": DOCKER_CONFIG if docker else OCI_CONFIG,
+                       "digest": config_digest, "size": len(config)},
+            "layers": [{"mediaType": DOCKER_LAYER if docker else OCI_LAYER,
+                        "digest": layer_digest, "size": len(layer)}],
+        }, sort_keys=True).encode()
+        return manifest, media_type
+
+
+def _push_versions(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]:
+    session = pusher.session()
+    digests: dict[str, str] = {}
+    for tag in tags:
+        if tag == "multi":
+            children = []
+            for arch in ("amd64", "arm64"):
+                body, media_type = pusher.image(session, name, f"multi-{arch}")
+                digest = pusher.manifest(session, name, _digest(body), body, media_type)
+                children.append({"mediaType": media_type, "digest": digest, "size": len(body),
+                                 "platform": {"architecture": arch, "os": "linux"}})
+            index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
+            digests[tag] = pusher.manifest(session, name, tag, index, OCI_INDEX)
+            continue
+        body, media_type = pusher.image(session, name, tag, docker=(tag == "1.0.0"))
+        digests[tag] = pusher.manifest(session, name, tag, body, media_type)
+    return digests
+
+
+def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
+    pusher = Pusher(state)
+    repos: dict[str, t.Any] = {
+        "public/hello": _push_versions(pusher, "public/hello", PUBLIC_TAGS),
+        "private/app": _push_versions(pusher, "private/app", PRIVATE_TAGS),
+        "restricted/vault": _push_versions(pusher, "restricted/vault", ["1.0"]),
+    }
+    session = pusher.session()
+    body, media_type = pusher.image(session, "public/many", "many")
+    tags = [f"build-{i:04d}" for i in range(BIG_COUNT)]
+
+    def push(chunk: list[str]) -> str:
+        own = pusher.session()
+        digest = ""
+        for tag in chunk:
+            digest = pusher.manifest(own, "public/many", tag, body, media_type)
+        return digest
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        digests = set(pool.map(push, [tags[i::6] for i in range(6)]))
+    repos["public/many"] = {"count": BIG_COUNT, "digest": digests.pop(), "first": tags[0], "last": tags[-1]}
+    return repos
