@@ -39,8 +39,9 @@ def parse_references(texts: t.Iterable[t.Any]) -> list[ImageReference]:
     return [ImageReference.parse(text) for text in texts]
 
 
-def query_images(texts: t.Sequence[str], options: ClientOptions) -> list[ImageResult]:
-    """Tags of every image, plus existence and digest for tagged or digest references.
+def query_images(texts: t.Sequence[str], options: ClientOptions, *, manifests: bool = True) -> list[ImageResult]:
+    """Tags of every image, plus (with ``manifests``) existence and digest for
+    tagged or digest references.
 
     One session (keep-alive) and one token cache serve all images; a
     repository named several times (with different tags) is listed once.
@@ -57,7 +58,7 @@ def query_images(texts: t.Sequence[str], options: ClientOptions) -> list[ImageRe
                     listed[ref.name] = client.list_tags(ref)
                 result = ImageResult(reference=str(text).strip(), ref=ref, tags=listed[ref.name])
                 wanted = ref.digest or ref.tag
-                if wanted:
+                if wanted and manifests:
                     result.digest = client.manifest_digest(ref, wanted)
                     result.exists = result.digest is not None
                 results.append(result)

@@ -1,0 +1,84 @@
+# Copyright: tagscope.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options shared by the module and the lookup. Keep in step with
+    # plugins/module_utils/_argspec.py (tests/unit checks that they agree).
+    DOCUMENTATION = r"""
+options:
+  username:
+    description:
+      - User name for the registry (for Harbor robot accounts, the full name such as V(robot$ci)).
+      - Sent to the registry only as HTTP Basic credentials, to its token service or, for registries that
+        answer with a Basic challenge (ECR, htpasswd), to the registry itself.
+      - Without O(username) and O(password) the registry is asked anonymously.
+      - The module falls back to E(TAGSCOPE_REGISTRY_USERNAME).
+    type: str
+  password:
+    description:
+      - Password or access token for O(username).
+      - Never logged or returned.
+      - The module falls back to E(TAGSCOPE_REGISTRY_PASSWORD).
+    type: str
+  validate_certs:
+    description:
+      - Whether to verify the registry's TLS certificate.
+      - Set O(ca_path) instead when the registry uses a private CA; V(false) is for registries you trust otherwise.
+      - The module falls back to E(TAGSCOPE_REGISTRY_VALIDATE_CERTS).
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - PEM file (or hashed directory) of CA certificates that signed the registry's and its token service's
+        certificates.
+      - The module falls back to E(TAGSCOPE_REGISTRY_CA_PATH).
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for a connection and for each answer, from the registry and from its token service.
+      - The module falls back to E(TAGSCOPE_REGISTRY_TIMEOUT).
+    type: float
+    default: 30
+  page_size:
+    description:
+      - How many tags to ask for per page (the V(n) parameter of the tag list API).
+      - When unset, the registry chooses. Pages are followed to the end either way.
+      - Registries cap it differently (Quay at 100, Distribution 3 and ECR at 1000); a larger value can be refused.
+    type: int
+"""
+
+    # Where the lookup also reads the shared options from.
+    PLUGINS = r"""
+options:
+  username:
+    env:
+      - name: TAGSCOPE_REGISTRY_USERNAME
+    vars:
+      - name: tagscope_registry_username
+  password:
+    env:
+      - name: TAGSCOPE_REGISTRY_PASSWORD
+    vars:
+      - name: tagscope_registry_password
+  validate_certs:
+    env:
+      - name: TAGSCOPE_REGISTRY_VALIDATE_CERTS
+    vars:
+      - name: tagscope_registry_validate_certs
+  ca_path:
+    env:
+      - name: TAGSCOPE_REGISTRY_CA_PATH
+    vars:
+      - name: tagscope_registry_ca_path
+  timeout:
+    env:
+      - name: TAGSCOPE_REGISTRY_TIMEOUT
+    vars:
+      - name: tagscope_registry_timeout
+  page_size:
+    vars:
+      - name: tagscope_registry_page_size
+"""

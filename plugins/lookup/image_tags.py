@@ -1,0 +1,95 @@
+# Copyright: tagscope.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: image_tags
+short_description: The tags of container images, for templates
+version_added: 0.1.0
+description:
+  - Returns the tags of the images named in the terms, asked from their registries with the same client as the
+    M(tagscope.registry.image_tags) module (token flow, Basic challenges, every page of the tag list).
+  - Runs on the controller.
+author:
+  - tagscope.registry contributors
+requirements:
+  - requests
+extends_documentation_fragment:
+  - tagscope.registry.connection
+  - tagscope.registry.connection.plugins
+options:
+  _terms:
+    description:
+      - Image references, V([host[:port]/]path[:tag][@digest]); a tag or digest in them is ignored here.
+      - With one term the result is that image's tags; with several, the tags of each image one after the other,
+        in the order of the terms (use one call per image to keep them apart).
+    type: list
+    elements: str
+    required: true
+notes:
+  - Use C(query) (or C(wantlist=true)) to get a list; C(lookup) joins the tags with commas.
+  - Tags are returned in the order the registry lists them.
+seealso:
+  - module: tagscope.registry.image_tags
+    description: Also checks tags exist, returns digests and sets the C(image_tags) fact.
+"""
+
+EXAMPLES = r"""
+---
+- name: Tags of a public image
+  ansible.builtin.debug:
+    msg: "{{ query('tagscope.registry.image_tags', 'alpine') }}"
+
+- name: Tags of a private image, with credentials and a private CA
+  ansible.builtin.set_fact:
+    app_tags: >-
+      {{ query('tagscope.registry.image_tags', 'registry.example.com:5000/team/app',
+               username=registry_user, password=registry_password,
+               ca_path='/etc/pki/registry-ca.pem') }}
+
+- name: Deploy only a tag that exists
+  ansible.builtin.assert:
+    that: "'1.4.2' in query('tagscope.registry.image_tags', 'ghcr.io/example/api')"
+"""
+
+RETURN = r"""
+_raw:
+  description: The tags of the image (of each image, one after the other, with several terms).
+  type: list
+  elements: str
+  sample: [1.4.0, 1.4.1, 1.4.2, latest]
+"""
+
+import typing as t
+
+from ansible.errors import AnsibleLookupError
+from ansible.module_utils.basic import missing_required_lib
+from ansible.plugins.lookup import LookupBase
+
+from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
+    client_options,
+    common_argument_spec,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import HAS_REQUESTS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+
+
+class LookupModule(LookupBase):
+    def run(self, terms: list[t.Any], variables: dict[str, t.Any] | None = None, **kwargs: t.Any) -> list[str]:
+        self.set_options(var_options=variables, direct=kwargs)
+        if not HAS_REQUESTS:
+            raise AnsibleLookupError(missing_required_lib("requests"))
+        if not terms:
+            raise AnsibleLookupError(
+                "tagscope.registry.image_tags needs at least one image reference, "
+                "e.g. query('tagscope.registry.image_tags', 'alpine')"
+            )
+        params = {name: self.get_option(name) for name in common_argument_spec()}
+        try:
+            results = query_images(terms, client_options(params), manifests=False)
+        except RegistryError as exc:
+            raise AnsibleLookupError(str(exc)) from exc
+        return [tag for result in results for tag in result.tags]
