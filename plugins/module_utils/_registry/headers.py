@@ -53,6 +53,15 @@ class _Scanner:
             self.pos += 1
         return self.text[start : self.pos]
 
+    def token68(self) -> str:
+        start = self.pos
+        while self.peek() and self.peek() in _TOKEN68_CHARS:
+            self.pos += 1
+        if self.pos > start:
+            while self.peek() == "=":
+                self.pos += 1
+        return self.text[start : self.pos]
+
     def quoted(self) -> str:
         # Caller has seen the opening quote.
         self.pos += 1
@@ -92,52 +101,37 @@ def parse_www_authenticate(value: str | None) -> list[Challenge]:
         params: dict[str, str] = {}
         token68: str | None = None
         scanner.skip_space()
-        # Parameters follow until a token that is not followed by "=" starts
-        # the next challenge.
-        while not scanner.at_end():
-            scanner.skip_space_and_commas()
-            mark = scanner.pos
-            name = scanner.token()
-            if not name:
-                if scanner.at_end():
+        mark = scanner.pos
+        candidate = scanner.token68()
+        scanner.skip_space()
+        if candidate and (scanner.at_end() or scanner.peek() == ","):
+            token68 = candidate
+        else:
+            scanner.pos = mark
+            # Parameters follow until a token that is not followed by "=",
+            # which starts the next challenge.
+            while not scanner.at_end():
+                scanner.skip_space_and_commas()
+                mark = scanner.pos
+                name = scanner.token()
+                if not name:
+                    if scanner.at_end():
+                        break
+                    raise ProtocolError(
+                        f"malformed WWW-Authenticate header {value!r}: unexpected {scanner.peek()!r} "
+                        f"at offset {scanner.pos}"
+                    )
+                scanner.skip_space()
+                if scanner.peek() != "=":
+                    scanner.pos = mark
                     break
-                raise ProtocolError(
-                    f"malformed WWW-Authenticate header {value!r}: unexpected {scanner.peek()!r} "
-                    f"at offset {scanner.pos}"
-                )
-            scanner.skip_space()
-            if scanner.peek() != "=":
-                if not params and token68 is None and _is_token68(name) and _ends_challenge(scanner):
-                    token68 = name
-                    continue
-                scanner.pos = mark  # a new challenge begins here
-                break
-            # token68 values may end in "=" padding; a parameter has a value after "=".
-            scanner.pos += 1
-            scanner.skip_space()
-            if scanner.peek() == '"':
-                params[name.lower()] = scanner.quoted()
-            elif scanner.peek() in ("=", ""):
-                if params:
-                    raise ProtocolError(f"malformed WWW-Authenticate header {value!r}: parameter {name!r} has no value")
-                while scanner.peek() == "=":
-                    scanner.pos += 1
-                token68 = value[mark : scanner.pos]
-            else:
-                params[name.lower()] = scanner.token()
-            scanner.skip_space()
+                scanner.pos += 1
+                scanner.skip_space()
+                params[name.lower()] = scanner.quoted() if scanner.peek() == '"' else scanner.token()
+                scanner.skip_space()
         challenges.append(Challenge(scheme=scheme.lower(), params=params, token68=token68))
         scanner.skip_space_and_commas()
     return challenges
-
-
-def _is_token68(text: str) -> bool:
-    return all(ch in _TOKEN68_CHARS for ch in text)
-
-
-def _ends_challenge(scanner: _Scanner) -> bool:
-    """After a bare token68, the header must end or go on with a comma."""
-    return scanner.at_end() or scanner.peek() == ","
 
 
 def next_link(value: str | None, request_url: str) -> str | None:

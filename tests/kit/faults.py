@@ -1,0 +1,123 @@
+"""A scripted TLS server on 127.0.0.1 for faults a real registry will not produce.
+
+A test sets ``server.handler`` to a function from Request to Reply; every
+request is recorded in ``server.requests``. Used for: relative or query-bearing
+realms, challenges without ``service``, several challenges, tokens that expire
+mid-walk, foreign or relative ``Link`` headers, ``null`` tags, 429, HTML errors.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import typing as t
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from .pki import make_pki
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return None
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: t.Any = b""
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+    def payload(self) -> bytes:
+        if isinstance(self.body, bytes):
+            return self.body
+        if isinstance(self.body, str):
+            return self.body.encode()
+        return json.dumps(self.body).encode()
+
+
+def json_reply(body: t.Any, status: int = 200, headers: list[tuple[str, str]] | None = None) -> Reply:
+    return Reply(status, body, [("Content-Type", "application/json"), *(headers or [])])
+
+
+class FaultServer:
+    def __init__(self, pki_dir: Path) -> None:
+        self.pki = make_pki(pki_dir) if not (pki_dir / "ca.crt").exists() else {
+            "ca": str(pki_dir / "ca.crt"), "server_cert": str(pki_dir / "server.crt"),
+            "server_key": str(pki_dir / "server.key"),
+        }
+        self.requests: list[Request] = []
+        self.handler: t.Callable[[Request], Reply] = lambda request: Reply(404)
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def ca(self) -> str:
+        return self.pki["ca"]
+
+    @property
+    def host(self) -> str:
+        assert self._server is not None
+        return f"127.0.0.1:{self._server.server_address[1]}"
+
+    def start(self) -> FaultServer:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
+                pass
+
+            def _handle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                parts = urlsplit(self.path)
+                request = Request(
+                    method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
+                    headers=dict(self.headers.items()), body=self.rfile.read(length) if length else b"",
+                )
+                owner.requests.append(request)
+                reply = owner.handler(request)
+                data = reply.payload()
+                self.send_response(reply.status)
+                for key, value in reply.headers:
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(data)
+
+            do_GET = do_HEAD = do_POST = _handle  # noqa: N815
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.pki["server_cert"], self.pki["server_key"])
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        self._server = server
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FaultServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

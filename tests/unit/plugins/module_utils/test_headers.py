@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ProtocolError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.headers import (
+    Challenge,
+    next_link,
+    parse_www_authenticate,
+)
+
+
+class ChallengeCase(t.NamedTuple):
+    header: str
+    expected: list[Challenge]
+
+
+DOCKER_HUB = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'
+
+CHALLENGES = [
+    ChallengeCase(DOCKER_HUB, [Challenge("bearer", {
+        "realm": "https://auth.docker.io/token", "service": "registry.docker.io",
+        "scope": "repository:library/alpine:pull"})]),
+    # A quoted scope holds a comma; splitting the header on commas breaks it.
+    ChallengeCase('Bearer realm="r",scope="repository:a/b:pull,push"',
+                  [Challenge("bearer", {"realm": "r", "scope": "repository:a/b:pull,push"})]),
+    # Backslash escapes inside quoted strings.
+    ChallengeCase(r'Bearer realm="a\"b\\c"', [Challenge("bearer", {"realm": 'a"b\\c'})]),
+    # Scheme and parameter names in any case.
+    ChallengeCase('BEARER Realm="r", SERVICE="s"', [Challenge("bearer", {"realm": "r", "service": "s"})]),
+    # Empty values do not stop the parse.
+    ChallengeCase('Bearer realm="r",service="",scope="x"',
+                  [Challenge("bearer", {"realm": "r", "service": "", "scope": "x"})]),
+    # Several challenges in one header (and joined header lines).
+    ChallengeCase('Bearer realm="https://a/token",service="s", Basic realm="b"',
+                  [Challenge("bearer", {"realm": "https://a/token", "service": "s"}),
+                   Challenge("basic", {"realm": "b"})]),
+    ChallengeCase('Basic realm="Registry Realm", Bearer realm="r"',
+                  [Challenge("basic", {"realm": "Registry Realm"}), Challenge("bearer", {"realm": "r"})]),
+    # Unquoted token values and whitespace around "=".
+    ChallengeCase("Basic realm = ecr", [Challenge("basic", {"realm": "ecr"})]),
+    ChallengeCase("Basic", [Challenge("basic", {})]),
+    # token68 challenges (Negotiate) before a Bearer one.
+    ChallengeCase('Negotiate abc+/==, Bearer realm="r"',
+                  [Challenge("negotiate", {}, "abc+/=="), Challenge("bearer", {"realm": "r"})]),
+    # No service at all (nvcr.io); error inside a challenge.
+    ChallengeCase('Bearer realm="https://nvcr.io/proxy_auth",scope="repository:nvidia/cuda:pull"',
+                  [Challenge("bearer", {"realm": "https://nvcr.io/proxy_auth",
+                                        "scope": "repository:nvidia/cuda:pull"})]),
+    ChallengeCase('Bearer realm="r",error="insufficient_scope"',
+                  [Challenge("bearer", {"realm": "r", "error": "insufficient_scope"})]),
+    # A realm with its own query, and stray commas.
+    ChallengeCase(',Bearer realm="https://h/token?account=x&a=b" ,,',
+                  [Challenge("bearer", {"realm": "https://h/token?account=x&a=b"})]),
+    ChallengeCase("", []),
+]
+
+
+@pytest.mark.parametrize("case", CHALLENGES, ids=[c.header[:50] or "empty" for c in CHALLENGES])
+def test_parse_www_authenticate(case: ChallengeCase) -> None:
+    assert parse_www_authenticate(case.header) == case.expected
+
+
+@pytest.mark.parametrize("header", ['Bearer realm="unterminated', 'Bearer realm="r" ;', "=nope"])
+def test_parse_www_authenticate_malformed(header: str) -> None:
+    with pytest.raises(ProtocolError, match="WWW-Authenticate|quoted string"):
+        parse_www_authenticate(header)
+
+
+class LinkCase(t.NamedTuple):
+    header: str | None
+    request: str
+    expected: str | None
+
+
+BASE = "https://r.example.com/v2/org/app/tags/list?n=100"
+LINKS = [
+    LinkCase('</v2/org/app/tags/list?last=b&n=100>; rel="next"', BASE,
+             "https://r.example.com/v2/org/app/tags/list?last=b&n=100"),
+    LinkCase('<https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50>; rel=next', BASE,
+             "https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50"),
+    LinkCase('<https://r.example.com:443/v2/x?last=a>; rel="next"', BASE, "https://r.example.com:443/v2/x?last=a"),
+    LinkCase('<list?last=c>; rel="next"', "https://r.example.com/v2/org/app/tags/list",
+             "https://r.example.com/v2/org/app/tags/list?last=c"),
+    LinkCase('</first>; rel="prev", </v2/n?last=z>; rel="next"', BASE, "https://r.example.com/v2/n?last=z"),
+    LinkCase('</v2/n?last=a,b>; title="x; y"; rel="next"', BASE, "https://r.example.com/v2/n?last=a,b"),
+    LinkCase('</v2/n>; rel="prev"', BASE, None),
+    LinkCase(None, BASE, None),
+    LinkCase("", BASE, None),
+]
+
+
+@pytest.mark.parametrize("case", LINKS, ids=[str(c.header)[:50] for c in LINKS])
+def test_next_link(case: LinkCase) -> None:
+    assert next_link(case.header, case.request) == case.expected
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        '<https://evil.example.com/v2/org/app/tags/list?last=b>; rel="next"',
+        '<http://r.example.com/v2/org/app/tags/list?last=b>; rel="next"',
+        '<https://r.example.com:8443/v2/org/app/tags/list>; rel="next"',
+        '<//evil.example.com/v2/x>; rel="next"',
+    ],
+)
+def test_next_link_refuses_other_origins(header: str) -> None:
+    with pytest.raises(ProtocolError, match="another origin"):
+        next_link(header, BASE)
+
+
+def test_next_link_malformed() -> None:
+    with pytest.raises(ProtocolError, match="malformed Link"):
+        next_link("/v2/x; rel=next", BASE)
