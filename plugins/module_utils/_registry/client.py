@@ -10,6 +10,7 @@ import os
 import re
 import time
 import traceback
+import warnings
 import typing as t
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -316,15 +317,19 @@ class RegistryClient:
         self.requests_sent += 1
         shown = _strip_query(url)
         try:
-            return self.session.request(
-                method,
-                url,
-                headers=headers,
-                params=params,
-                verify=self._verify,
-                timeout=self.options.timeout,
-                allow_redirects=True,
-            )
+            with warnings.catch_warnings():
+                if self._verify is False:
+                    # The user chose validate_certs: false; one warning per request is noise.
+                    warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
+                return self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    verify=self._verify,
+                    timeout=self.options.timeout,
+                    allow_redirects=True,
+                )
         except requests.exceptions.SSLError as exc:
             raise TLSError(
                 f"TLS failed: {_reason(exc)}",

@@ -1,0 +1,341 @@
+"""The core's token flow and paging against a scripted server on loopback.
+
+These are the behaviours of real registries that the kit's Distribution
+registry does not show (relative realms, no service, expiring tokens,
+foreign links, ...); the real registry is exercised in tests/integration.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import typing as t
+
+import pytest
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
+    MANIFEST_MEDIA_TYPES,
+    ClientOptions,
+    Credentials,
+    RegistryClient,
+    make_session,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
+    AuthenticationError,
+    NotFoundError,
+    ProtocolError,
+    RateLimitedError,
+    RegistryError,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+
+TOKEN = "tok-1"
+
+
+def client(server: FaultServer, **options: t.Any) -> RegistryClient:
+    return RegistryClient(make_session(), ClientOptions(ca_path=server.ca, timeout=5, **options))
+
+
+def ref(server: FaultServer, name: str = "org/app", tag: str = "") -> ImageReference:
+    return ImageReference.parse(f"{server.host}/{name}{':' + tag if tag else ''}")
+
+
+def bearer_registry(
+    challenge: str,
+    pages: list[tuple[list[t.Any], str | None]],
+    *,
+    token_body: dict[str, t.Any] | None = None,
+    token_path: str = "/token",
+    valid: t.Callable[[str], bool] = lambda token: token.startswith("tok-"),
+) -> t.Callable[[Request], Reply]:
+    """A registry whose tag list has ``pages`` (tags, Link) at ?page=0.., behind a Bearer challenge."""
+    issued = {"count": 0}
+
+    def handle(request: Request) -> Reply:
+        if request.path == token_path:
+            issued["count"] += 1
+            return json_reply(token_body or {"token": f"tok-{issued['count']}"})
+        auth = request.header("Authorization") or ""
+        if not (auth.startswith("Bearer ") and valid(auth[7:])):
+            return json_reply({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, 401,
+                              [("WWW-Authenticate", challenge)])
+        page = int(request.query.get("page", ["0"])[0])
+        tags, link = pages[page]
+        return json_reply({"name": "org/app", "tags": tags}, headers=[("Link", link)] if link else [])
+
+    return handle
+
+
+def token_requests(server: FaultServer, path: str = "/token") -> list[Request]:
+    return [r for r in server.requests if r.path == path]
+
+
+def test_relative_realm_with_its_own_query_and_service(faults: FaultServer) -> None:
+    faults.handler = bearer_registry(
+        'Bearer realm="/token?account=ci&x=1",service="reg.example",scope="repository:org/app:pull"',
+        [(["1.0", "2.0"], None)],
+    )
+    assert client(faults).list_tags(ref(faults)) == ["1.0", "2.0"]
+    (token_request,) = token_requests(faults)
+    assert token_request.query == {
+        "account": ["ci"], "x": ["1"], "service": ["reg.example"], "scope": ["repository:org/app:pull"],
+    }
+
+
+def test_challenge_without_service_sends_no_service(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
+    assert client(faults).list_tags(ref(faults)) == ["a"]
+    (token_request,) = token_requests(faults)
+    assert "service" not in token_request.query
+    assert token_request.query["scope"] == ["repository:org/app:pull"]
+
+
+def test_empty_service_is_not_sent(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token",service="",scope="x"', [(["a"], None)])
+    client(faults).list_tags(ref(faults))
+    assert "service" not in token_requests(faults)[0].query
+
+
+def test_only_pull_is_asked_even_when_the_challenge_names_more(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token",scope="repository:org/app:pull,push"', [(["a"], None)])
+    client(faults).list_tags(ref(faults))
+    assert token_requests(faults)[0].query["scope"] == ["repository:org/app:pull"]
+
+
+def test_bearer_is_preferred_among_several_challenges(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Basic realm="legacy", Bearer realm="/token",service="s"', [(["a"], None)])
+    assert client(faults).list_tags(ref(faults)) == ["a"]
+    assert len(token_requests(faults)) == 1
+
+
+def test_credentials_go_to_the_realm_as_utf8_basic(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token",service="s"', [(["a"], None)])
+    client(faults, credentials=Credentials("robot$ci", "pä:ss word")).list_tags(ref(faults))
+    header = token_requests(faults)[0].header("Authorization")
+    assert header == "Basic " + base64.b64encode("robot$ci:pä:ss word".encode()).decode()
+    # The registry itself only ever sees the token.
+    registry_auth = [r.header("Authorization") for r in faults.requests if r.path != "/token"]
+    assert registry_auth == [None, "Bearer tok-1"]
+
+
+def test_access_token_is_accepted(faults: FaultServer) -> None:
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"', [(["a"], None)], token_body={"access_token": "tok-oauth", "expires_in": 300}
+    )
+    assert client(faults).list_tags(ref(faults)) == ["a"]
+
+
+def test_token_response_without_token_is_a_protocol_error(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)], token_body={"expires_in": 300})
+    with pytest.raises(ProtocolError, match="neither 'token' nor 'access_token'"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_paging_follows_links_relative_and_absolute_and_short_pages(faults: FaultServer) -> None:
+    base = f"https://{faults.host}/v2/org/app/tags/list"
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"',
+        [
+            (["a", "b"], '</v2/org/app/tags/list?page=1>; rel="next"'),
+            # A short page with a next link: keep going.
+            (["c"], f'<{base}?page=2>; rel="next"'),
+            # null tags (Nexus) are dropped; a repeated tag is kept once.
+            (["c", None, "d"], '<list?page=3>; rel="next"'),
+            ([], None),
+        ],
+    )
+    options_client = client(faults)
+    assert options_client.list_tags(ref(faults)) == ["a", "b", "c", "d"]
+    # One token serves every page.
+    assert len(token_requests(faults)) == 1
+    assert [r.query.get("page") for r in faults.requests if r.path.endswith("/tags/list")] == [
+        None, None, ["1"], ["2"], ["3"],
+    ]
+
+
+def test_page_size_is_sent_as_n(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
+    client(faults, page_size=50).list_tags(ref(faults))
+    assert faults.requests[0].query == {"n": ["50"]}
+
+
+def test_a_link_to_another_host_is_refused(faults: FaultServer) -> None:
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"', [(["a"], '<https://evil.example.com/v2/org/app/tags/list?page=1>; rel="next"')]
+    )
+    with pytest.raises(ProtocolError, match="another origin"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_a_link_loop_is_refused(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], '</v2/org/app/tags/list?page=0>; rel="next"')])
+    with pytest.raises(ProtocolError, match="repeats an earlier page"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_token_expiring_mid_walk_is_renewed_once(faults: FaultServer) -> None:
+    # The first token is refused from the second page on, as if it expired.
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"',
+        [(["a"], '</v2/org/app/tags/list?page=1>; rel="next"'), (["b"], None)],
+        valid=lambda token: token != "tok-1" or not any(r.query.get("page") for r in faults.requests),
+    )
+    assert client(faults).list_tags(ref(faults)) == ["a", "b"]
+    assert len(token_requests(faults)) == 2
+
+
+def test_a_refused_fresh_token_ends_as_not_found_without_looping(faults: FaultServer) -> None:
+    # Docker Hub answers 401 with a new challenge for missing or private repositories.
+    challenge = 'Bearer realm="/token",service="s",scope="repository:org/app:pull",error="insufficient_scope"'
+    faults.handler = bearer_registry(challenge, [(["a"], None)], valid=lambda token: False)
+    with pytest.raises(NotFoundError, match="not found or access denied for anonymous access"):
+        client(faults).list_tags(ref(faults))
+    assert len(token_requests(faults)) == 1
+    assert len(faults.requests) == 3
+
+
+def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["1.0"], None)])
+    faults_manifest = faults.handler
+
+    def handle(request: Request) -> Reply:
+        if "/manifests/" in request.path and (request.header("Authorization") or "").startswith("Bearer tok-"):
+            found = request.path.endswith("/1.0")
+            return Reply(200 if found else 404, b"", [("Docker-Content-Digest", "sha256:" + "1" * 64)] if found else [])
+        return faults_manifest(request)
+
+    faults.handler = handle
+    results = query_images(
+        [f"{faults.host}/org/app:1.0", f"{faults.host}/org/app:2.0"], ClientOptions(ca_path=faults.ca)
+    )
+    assert [(r.exists, r.digest) for r in results] == [(True, "sha256:" + "1" * 64), (False, None)]
+    assert len(token_requests(faults)) == 1
+    # Listed once for both references; the cached token goes out up front.
+    assert sum(r.path.endswith("/tags/list") for r in faults.requests) == 2
+
+
+def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)],
+                                     token_body={"token": "tok-short", "expires_in": 5})
+    registry = client(faults)
+    registry.list_tags(ref(faults))
+    registry.list_tags(ref(faults))
+    assert len(token_requests(faults)) == 1
+
+
+def test_token_issued_long_ago_is_not_reused(faults: FaultServer) -> None:
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"', [(["a"], None)],
+        token_body={"token": "tok-old", "expires_in": 60, "issued_at": "2000-01-01T00:00:00Z"},
+    )
+    registry = client(faults)
+    registry.list_tags(ref(faults))
+    registry.list_tags(ref(faults))
+    assert len(token_requests(faults)) == 2
+
+
+def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"', [(["a"], None)],
+        token_body={"token": "tok-skew", "expires_in": 300, "issued_at": "2999-01-01T00:00:00Z"},
+    )
+    registry = client(faults)
+    registry.list_tags(ref(faults))
+    registry.list_tags(ref(faults))
+    assert len(token_requests(faults)) == 1
+
+
+def test_plain_http_realm_is_refused(faults: FaultServer) -> None:
+    faults.handler = bearer_registry('Bearer realm="http://127.0.0.1:9/token"', [(["a"], None)])
+    with pytest.raises(ProtocolError, match="is not https"):
+        client(faults, credentials=Credentials("u", "p")).list_tags(ref(faults))
+    assert token_requests(faults) == []
+
+
+def test_basic_challenge_uses_credentials_directly(faults: FaultServer) -> None:
+    expected = Credentials("AWS", "ecr-pass").basic_header()
+
+    def handle(request: Request) -> Reply:
+        if request.header("Authorization") != expected:
+            return json_reply({"errors": [{"code": "UNAUTHORIZED"}]}, 401, [("WWW-Authenticate", 'Basic realm="ecr"')])
+        return json_reply({"name": "org/app", "tags": ["x"]})
+
+    faults.handler = handle
+    registry = client(faults, credentials=Credentials("AWS", "ecr-pass"))
+    assert registry.list_tags(ref(faults)) == ["x"]
+    assert registry.list_tags(ref(faults, "org/other")) == ["x"]
+    # After the first challenge, Basic goes out up front.
+    assert [r.header("Authorization") is not None for r in faults.requests] == [False, True, True]
+
+
+def test_basic_challenge_without_credentials(faults: FaultServer) -> None:
+    faults.handler = lambda request: Reply(401, b"", [("WWW-Authenticate", 'Basic realm="ecr"')])
+    with pytest.raises(AuthenticationError, match=r"requires credentials \(Basic challenge\); set username"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_401_without_a_usable_challenge(faults: FaultServer) -> None:
+    faults.handler = lambda request: Reply(401, b"", [("WWW-Authenticate", 'Negotiate abc==')])
+    with pytest.raises(AuthenticationError, match=r"no Bearer or Basic challenge \(offered: negotiate\)"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_manifest_head_sends_every_media_type_and_reads_the_digest(faults: FaultServer) -> None:
+    digest = "sha256:" + "b" * 64
+    faults.handler = lambda request: Reply(200, b"", [("Docker-Content-Digest", digest)])
+    assert client(faults).manifest_digest(ref(faults), "1.0") == digest
+    (request,) = faults.requests
+    assert request.method == "HEAD"
+    accepted = [part.strip() for part in (request.header("Accept") or "").split(",")]
+    assert accepted == list(MANIFEST_MEDIA_TYPES)
+
+
+def test_manifest_without_digest_header_is_hashed(faults: FaultServer) -> None:
+    body = b'{"schemaVersion":2}'
+    faults.handler = lambda request: Reply(200, body, [("Content-Type", MANIFEST_MEDIA_TYPES[1])])
+    digest = client(faults).manifest_digest(ref(faults), "1.0")
+    assert digest == "sha256:" + hashlib.sha256(body).hexdigest()
+    assert [r.method for r in faults.requests] == ["HEAD", "GET"]
+
+
+def test_rate_limit_reports_retry_after(faults: FaultServer) -> None:
+    faults.handler = lambda request: json_reply(
+        {"errors": [{"code": "TOOMANYREQUESTS", "message": "pull rate limit"}]}, 429, [("Retry-After", "42")]
+    )
+    with pytest.raises(RateLimitedError, match="retry after 42 s") as caught:
+        client(faults).list_tags(ref(faults))
+    assert caught.value.retry_after == 42
+    assert caught.value.code == "TOOMANYREQUESTS"
+
+
+def test_html_error_body_is_shown_short_and_stripped(faults: FaultServer) -> None:
+    html = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 1000 + "</body></html>"
+    faults.handler = lambda request: Reply(502, html, [("Content-Type", "text/html")])
+    with pytest.raises(RegistryError) as caught:
+        client(faults).list_tags(ref(faults))
+    message = str(caught.value)
+    assert message.startswith(f"GET https://{faults.host}/v2/org/app/tags/list: 502 Bad Gateway (502 Bad Gateway")
+    assert "<html>" not in message
+    assert len(message) < 400
+    assert "try again later" in message
+
+
+def test_non_json_tag_list(faults: FaultServer) -> None:
+    faults.handler = lambda request: Reply(200, "<html>login page</html>", [("Content-Type", "text/html")])
+    with pytest.raises(ProtocolError, match="expected JSON, got 'login page'"):
+        client(faults).list_tags(ref(faults))
+
+
+def test_tls_without_the_ca_fails_clearly(faults: FaultServer) -> None:
+    registry = RegistryClient(make_session(), ClientOptions(timeout=5))
+    with pytest.raises(RegistryError, match=r"TLS failed: \[SSL: CERTIFICATE_VERIFY_FAILED\].*set ca_path"):
+        registry.list_tags(ref(faults))
+    assert faults.requests == []
+
+
+def test_validate_certs_false_skips_verification(faults: FaultServer) -> None:
+    faults.handler = lambda request: json_reply({"name": "org/app", "tags": ["a"]})
+    registry = RegistryClient(make_session(), ClientOptions(validate_certs=False, timeout=5))
+    assert registry.list_tags(ref(faults)) == ["a"]
