@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import typing as t
+import warnings
 from pathlib import Path
 
 import requests
@@ -45,8 +46,11 @@ def _free_port() -> int:
 
 def _bcrypt(password: str) -> str:
     try:
-        import crypt  # noqa: PLC0415 - deprecated module, only needed here
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import crypt  # noqa: PLC0415 - deprecated module, only needed here
 
+        # Cost 4: the registry checks the hash on every request.
         return crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16))
     except (ImportError, AttributeError):
         htpasswd = shutil.which("htpasswd")

@@ -1,0 +1,67 @@
+"""Run the real ansible and ansible-playbook commands against the kit."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import COLLECTIONS
+
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Run:
+    rc: int
+    output: str
+    result: dict[str, t.Any]
+
+
+def ansible_env(**extra: str) -> dict[str, str]:
+    env = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith(("ANSIBLE_", "TAGSCOPE_"))
+    }
+    env.update({
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_LOCALHOST_WARNING": "false",
+        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+        "ANSIBLE_RETRY_FILES_ENABLED": "false",
+        "ANSIBLE_HOME": str(COLLECTIONS.parent / "ansible-home"),
+    })
+    env.update(extra)
+    return env
+
+
+def run_module(args: dict[str, t.Any], *options: str, env: dict[str, str] | None = None) -> Run:
+    """``ansible localhost -m tagscope.registry.image_tags -a '<json>'``; the result parsed from its output."""
+    command = [
+        str(BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
+        "-e", f"ansible_python_interpreter={sys.executable}",
+        "-m", "tagscope.registry.image_tags", "-a", json.dumps(args), *options,
+    ]
+    process = subprocess.run(command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300)
+    output = process.stdout + process.stderr
+    _, sep, payload = process.stdout.partition(" => ")
+    result = json.loads(payload) if sep else {}
+    return Run(process.returncode, output, result)
+
+
+def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = None) -> Run:
+    command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), *options]
+    process = subprocess.run(command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=600)
+    return Run(process.returncode, process.stdout + process.stderr, {})
+
+
+@pytest.fixture(scope="session")
+def kit_vars(kit: dict[str, t.Any]) -> str:
+    """``-e @vars.json`` for playbooks: kit_token_registry, kit_ca, kit_users, ..."""
+    return "@" + str(Path(kit["dir"]) / "vars.json")

@@ -1,0 +1,36 @@
+"""Playbooks run by ansible-playbook against the kit's real registry."""
+
+from __future__ import annotations
+
+import json
+import typing as t
+from pathlib import Path
+
+from .conftest import run_playbook
+
+PLAYBOOKS = Path(__file__).parent / "playbooks"
+
+
+def test_facts_and_lookup(kit_vars: str) -> None:
+    run = run_playbook(PLAYBOOKS / "facts_and_lookup.yml", "-e", kit_vars)
+    assert run.rc == 0, run.output
+    assert "failed=0" in run.output and "ignored=1" in run.output, run.output
+
+
+def test_check_mode(kit_vars: str) -> None:
+    run = run_playbook(PLAYBOOKS / "facts_and_lookup.yml", "-e", kit_vars, "--check")
+    assert run.rc == 0, run.output
+
+
+def test_secrets_never_appear_at_vvvv(kit: dict[str, t.Any], kit_vars: str, tmp_path: Path) -> None:
+    canary = "Canary-7f3e9c:pw with space"
+    # From a file: ansible-playbook echoes its command line at -vvvv.
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"canary_password": canary}))
+    run = run_playbook(PLAYBOOKS / "canary.yml", "-e", kit_vars, "-e", f"@{secrets}", "-vvvv")
+    assert run.rc == 0, run.output
+    # The failures really happened (so the canary went through every path).
+    assert run.output.count("rejected the credentials of user 'alice'") >= 3, run.output
+    assert canary not in run.output
+    assert "Canary-7f3e9c" not in run.output
+    assert kit["users"]["robot$ci"] not in run.output
