@@ -13,7 +13,7 @@ description:
     M(tagscope.registry.image_tags) module (token flow, Basic challenges, every page of the tag list).
   - Runs on the controller.
 author:
-  - tagscope.registry contributors
+  - tagscope.registry contributors (@tagscope)
 requirements:
   - requests
 extends_documentation_fragment:

@@ -20,7 +20,7 @@ description:
     to its list of tags.
   - Read-only; it never changes anything and always reports C(changed=false).
 author:
-  - tagscope.registry contributors
+  - tagscope.registry contributors (@tagscope)
 requirements:
   - requests
 extends_documentation_fragment:

@@ -25,18 +25,17 @@ class Run:
 
 
 def ansible_env(**extra: str) -> dict[str, str]:
-    env = {
-        key: value for key, value in os.environ.items()
-        if not key.startswith(("ANSIBLE_", "TAGSCOPE_"))
-    }
-    env.update({
-        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_LOCALHOST_WARNING": "false",
-        "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
-        "ANSIBLE_RETRY_FILES_ENABLED": "false",
-        "ANSIBLE_HOME": str(COLLECTIONS.parent / "ansible-home"),
-    })
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "TAGSCOPE_"))}
+    env.update(
+        {
+            "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+            "ANSIBLE_NOCOLOR": "1",
+            "ANSIBLE_LOCALHOST_WARNING": "false",
+            "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
+            "ANSIBLE_RETRY_FILES_ENABLED": "false",
+            "ANSIBLE_HOME": str(COLLECTIONS.parent / "ansible-home"),
+        }
+    )
     env.update(extra)
     return env
 
@@ -44,20 +43,34 @@ def ansible_env(**extra: str) -> dict[str, str]:
 def run_module(args: dict[str, t.Any], *options: str, env: dict[str, str] | None = None) -> Run:
     """``ansible localhost -m tagscope.registry.image_tags -a '<json>'``; the result parsed from its output."""
     command = [
-        str(BIN / "ansible"), "localhost", "-i", "localhost,", "-c", "local",
-        "-e", f"ansible_python_interpreter={sys.executable}",
-        "-m", "tagscope.registry.image_tags", "-a", json.dumps(args), *options,
+        str(BIN / "ansible"),
+        "localhost",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"ansible_python_interpreter={sys.executable}",
+        "-m",
+        "tagscope.registry.image_tags",
+        "-a",
+        json.dumps(args),
+        *options,
     ]
-    process = subprocess.run(command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300)
+    process = subprocess.run(
+        command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False
+    )
     output = process.stdout + process.stderr
-    _, sep, payload = process.stdout.partition(" => ")
-    result = json.loads(payload) if sep else {}
+    payload = process.stdout.partition(" => ")[2]
+    result = json.loads(payload) if payload else {}
     return Run(process.returncode, output, result)
 
 
 def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = None) -> Run:
     command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), *options]
-    process = subprocess.run(command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=600)
+    process = subprocess.run(
+        command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=600, check=False
+    )
     return Run(process.returncode, process.stdout + process.stderr, {})
 
 

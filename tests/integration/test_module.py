@@ -44,8 +44,12 @@ def test_digest_is_the_pushed_digest_for_each_media_type(kit: dict[str, t.Any], 
 def test_digest_reference(kit: dict[str, t.Any]) -> None:
     digest = kit["repos"][PRIVATE]["1.5.0"]
     absent = "sha256:" + "0" * 64
-    run = run_module({"images": [f"{kit['token_registry']}/{PRIVATE}@{digest}",
-                                 f"{kit['token_registry']}/{PRIVATE}@{absent}"], **creds(kit, "alice")})
+    run = run_module(
+        {
+            "images": [f"{kit['token_registry']}/{PRIVATE}@{digest}", f"{kit['token_registry']}/{PRIVATE}@{absent}"],
+            **creds(kit, "alice"),
+        }
+    )
     assert [(i["exists"], i["digest"]) for i in run.result["images"]] == [(True, digest), (False, None)], run.output
 
 
@@ -56,8 +60,14 @@ def test_missing_tag_exists_false(kit: dict[str, t.Any]) -> None:
 
 
 def test_wrong_password(kit: dict[str, t.Any]) -> None:
-    run = run_module({"images": [f"{kit['token_registry']}/{PRIVATE}"], "username": "alice",
-                      "password": "not-the:pass word", "ca_path": kit["ca"]})
+    run = run_module(
+        {
+            "images": [f"{kit['token_registry']}/{PRIVATE}"],
+            "username": "alice",
+            "password": "not-the:pass word",
+            "ca_path": kit["ca"],
+        }
+    )
     assert run.rc != 0
     assert "the token server rejected the credentials of user 'alice'" in run.result["msg"]
     assert "check username and password" in run.result["msg"]
@@ -108,8 +118,14 @@ def test_basic_only_registry(kit: dict[str, t.Any]) -> None:
     assert run.result["images"][0]["digest"] == kit["repos"][PRIVATE]["1.2.0"]
     anonymous = run_module({"images": [f"{kit['basic_registry']}/{PRIVATE}"], "ca_path": kit["ca"]})
     assert "the registry requires credentials (Basic challenge); set username and password" in anonymous.result["msg"]
-    wrong = run_module({"images": [f"{kit['basic_registry']}/{PRIVATE}"], "username": "alice",
-                        "password": "wrong-basic-pass", "ca_path": kit["ca"]})
+    wrong = run_module(
+        {
+            "images": [f"{kit['basic_registry']}/{PRIVATE}"],
+            "username": "alice",
+            "password": "wrong-basic-pass",
+            "ca_path": kit["ca"],
+        }
+    )
     assert "the registry rejected the credentials of user 'alice'" in wrong.result["msg"]
     assert "wrong-basic-pass" not in wrong.output
 
@@ -162,13 +178,14 @@ def test_request_sequence_of_one_anonymous_listing(kit: dict[str, t.Any]) -> Non
     offsets = registry_log.stat().st_size, token_log.stat().st_size
     run = run_module({"images": [f"{kit['token_registry']}/public/hello"], "ca_path": kit["ca"]})
     assert run.rc == 0, run.output
-    access = [line.split('"')[1] + " " + line.split('"')[2].split()[0]
-              for line in registry_log.read_text()[offsets[0]:].splitlines() if line.startswith("127.0.0.1 - - [")]
+    access = [
+        line.split('"')[1] + " " + line.split('"')[2].split()[0]
+        for line in registry_log.read_text()[offsets[0] :].splitlines()
+        if line.startswith("127.0.0.1 - - [")
+    ]
     assert access == [
         "GET /v2/public/hello/tags/list HTTP/1.1 401",
         "GET /v2/public/hello/tags/list HTTP/1.1 200",
     ]
-    tokens = [line.split(" ", 1)[1] for line in token_log.read_text()[offsets[1]:].splitlines()]
-    assert tokens == [
-        "GET /token user=None service='tagscope-kit' scopes=['repository:public/hello:pull'] -> 200"
-    ]
+    tokens = [line.split(" ", 1)[1] for line in token_log.read_text()[offsets[1] :].splitlines()]
+    assert tokens == ["GET /token user=None service='tagscope-kit' scopes=['repository:public/hello:pull'] -> 200"]

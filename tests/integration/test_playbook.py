@@ -30,7 +30,7 @@ def test_secrets_never_appear_at_vvvv(kit: dict[str, t.Any], kit_vars: str, tmp_
     run = run_playbook(PLAYBOOKS / "canary.yml", "-e", kit_vars, "-e", f"@{secrets}", "-vvvv")
     assert run.rc == 0, run.output
     # The failures really happened (so the canary went through every path).
-    assert run.output.count("rejected the credentials of user 'alice'") >= 3, run.output
+    assert "ignored=3" in run.output, run.output
     assert canary not in run.output
     assert "Canary-7f3e9c" not in run.output
     assert kit["users"]["robot$ci"] not in run.output

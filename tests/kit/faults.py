@@ -55,10 +55,15 @@ def json_reply(body: t.Any, status: int = 200, headers: list[tuple[str, str]] | 
 
 class FaultServer:
     def __init__(self, pki_dir: Path) -> None:
-        self.pki = make_pki(pki_dir) if not (pki_dir / "ca.crt").exists() else {
-            "ca": str(pki_dir / "ca.crt"), "server_cert": str(pki_dir / "server.crt"),
-            "server_key": str(pki_dir / "server.key"),
-        }
+        self.pki = (
+            make_pki(pki_dir)
+            if not (pki_dir / "ca.crt").exists()
+            else {
+                "ca": str(pki_dir / "ca.crt"),
+                "server_cert": str(pki_dir / "server.crt"),
+                "server_key": str(pki_dir / "server.key"),
+            }
+        )
         self.requests: list[Request] = []
         self.handler: t.Callable[[Request], Reply] = lambda request: Reply(404)
         self._server: ThreadingHTTPServer | None = None
@@ -85,8 +90,11 @@ class FaultServer:
                 length = int(self.headers.get("Content-Length") or 0)
                 parts = urlsplit(self.path)
                 request = Request(
-                    method=self.command, path=parts.path, query=parse_qs(parts.query, keep_blank_values=True),
-                    headers=dict(self.headers.items()), body=self.rfile.read(length) if length else b"",
+                    method=self.command,
+                    path=parts.path,
+                    query=parse_qs(parts.query, keep_blank_values=True),
+                    headers=dict(self.headers.items()),
+                    body=self.rfile.read(length) if length else b"",
                 )
                 owner.requests.append(request)
                 reply = owner.handler(request)

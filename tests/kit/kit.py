@@ -9,6 +9,7 @@ Every process is started in its own session and stopped by its PID.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -105,8 +106,13 @@ class Kit:
             raise RuntimeError(f"{REGISTRY_BIN} not found: apt-get install docker-registry")
         pki = make_pki(self.dir / "pki")
         ports = {name: _free_port() for name in ("token_registry", "basic_registry", "open_registry")}
-        state: dict[str, t.Any] = {"dir": str(self.dir), "ca": pki["ca"], "pids": {}, "users": USERS,
-                                   "service": SERVICE}
+        state: dict[str, t.Any] = {
+            "dir": str(self.dir),
+            "ca": pki["ca"],
+            "pids": {},
+            "users": USERS,
+            "service": SERVICE,
+        }
         # Written at once so that `down` can stop whatever did start if a later step fails.
         self._save(state)
         try:
@@ -132,13 +138,24 @@ class Kit:
             htpasswd = self.dir / "htpasswd"
             htpasswd.write_text("".join(f"{user}:{_bcrypt(pw)}\n" for user, pw in USERS.items()))
             auths = {
-                "token_registry": "\n".join([
-                    "auth:", "  token:", f"    realm: {realm}", f"    service: {SERVICE}",
-                    f"    issuer: {ISSUER}", f"    rootcertbundle: {pki['signing_cert']}",
-                ]),
-                "basic_registry": "\n".join([
-                    "auth:", "  htpasswd:", "    realm: tagscope-kit-basic", f"    path: {htpasswd}",
-                ]),
+                "token_registry": "\n".join(
+                    [
+                        "auth:",
+                        "  token:",
+                        f"    realm: {realm}",
+                        f"    service: {SERVICE}",
+                        f"    issuer: {ISSUER}",
+                        f"    rootcertbundle: {pki['signing_cert']}",
+                    ]
+                ),
+                "basic_registry": "\n".join(
+                    [
+                        "auth:",
+                        "  htpasswd:",
+                        "    realm: tagscope-kit-basic",
+                        f"    path: {htpasswd}",
+                    ]
+                ),
                 "open_registry": "",
             }
             for name, auth in auths.items():
@@ -146,13 +163,15 @@ class Kit:
                 config.write_text(_registry_config(self.dir, ports[name], pki, auth))
                 state["pids"][name] = self._spawn([REGISTRY_BIN, "serve", str(config)], name)
                 self._save(state)
-            state.update({
-                "realm": realm,
-                "token_registry": f"127.0.0.1:{ports['token_registry']}",
-                "basic_registry": f"127.0.0.1:{ports['basic_registry']}",
-                "open_registry": f"127.0.0.1:{ports['open_registry']}",
-                "paging_registry": f"127.0.0.1:{server_ports['paging']}",
-            })
+            state.update(
+                {
+                    "realm": realm,
+                    "token_registry": f"127.0.0.1:{ports['token_registry']}",
+                    "basic_registry": f"127.0.0.1:{ports['basic_registry']}",
+                    "open_registry": f"127.0.0.1:{ports['open_registry']}",
+                    "paging_registry": f"127.0.0.1:{server_ports['paging']}",
+                }
+            )
             for name in ("token_registry", "basic_registry", "open_registry", "paging_registry"):
                 self._wait_https(f"https://{state[name]}/v2/", pki["ca"], name)
             self._save(state)
@@ -184,8 +203,13 @@ class Kit:
         repo_root = Path(__file__).resolve().parents[2]
         env = dict(os.environ, PYTHONPATH=str(repo_root))
         process = subprocess.Popen(
-            argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=repo_root, env=env,
+            argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=repo_root,
+            env=env,
         )
         log.close()
         return process.pid
@@ -223,16 +247,14 @@ def _stop(pid: int, name: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            finished, _ = os.waitpid(pid, os.WNOHANG)
+            finished = os.waitpid(pid, os.WNOHANG)[0]
         except ChildProcessError:
             finished = pid if not _alive(pid) else 0
         if finished:
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def _alive(pid: int) -> bool:

@@ -50,9 +50,15 @@ def make_pki(directory: Path) -> dict[str, str]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=True, content_commitment=False, key_encipherment=False,
-                data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                encipher_only=False, decipher_only=False,
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -63,23 +69,18 @@ def make_pki(directory: Path) -> dict[str, str]:
     server_cert = (
         _builder("127.0.0.1", "tagscope test kit CA", server_key.public_key())
         .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
-            ),
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]),
             critical=False,
         )
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
-        )
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     signing_key = _key()
-    signing_cert = (
-        _builder("tagscope test kit token signer", "tagscope test kit token signer", signing_key.public_key())
-        .sign(signing_key, hashes.SHA256())
-    )
+    signing_cert = _builder(
+        "tagscope test kit token signer", "tagscope test kit token signer", signing_key.public_key()
+    ).sign(signing_key, hashes.SHA256())
     files = {
         "ca": directory / "ca.crt",
         "server_cert": directory / "server.crt",

@@ -30,10 +30,36 @@ DOCKER_LAYER = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 PUBLIC_TAGS = ["latest", "1.0", "1.1", "2.0"]
 PRIVATE_TAGS = [
-    "0.9.0", "1.0.0", "1.0.1", "1.1.0-rc.1", "1.1.0", "1.2.0-alpha", "1.2.0-beta.2", "1.2.0",
-    "1.4.1", "1.5.0", "1.9.0", "1.10.0", "1.10.0_build.7", "2.0.0-rc.1", "2.0.0-rc.2", "2.0.0",
-    "v2.1.0", "v2.1.1", "2.1", "3", "latest", "stable", "edge", "sha-1a2b3c4", "sha-deadbee",
-    "nightly-20261128", "1.0.0_hotfix", "release-candidate", "multi", "2.2.0",
+    "0.9.0",
+    "1.0.0",
+    "1.0.1",
+    "1.1.0-rc.1",
+    "1.1.0",
+    "1.2.0-alpha",
+    "1.2.0-beta.2",
+    "1.2.0",
+    "1.4.1",
+    "1.5.0",
+    "1.9.0",
+    "1.10.0",
+    "1.10.0_build.7",
+    "2.0.0-rc.1",
+    "2.0.0-rc.2",
+    "2.0.0",
+    "v2.1.0",
+    "v2.1.1",
+    "2.1",
+    "3",
+    "latest",
+    "stable",
+    "edge",
+    "sha-1a2b3c4",
+    "sha-deadbee",
+    "nightly-20261128",
+    "1.0.0_hotfix",
+    "release-candidate",
+    "multi",
+    "2.2.0",
 ]
 BIG_COUNT = 2500
 
@@ -71,8 +97,10 @@ class Pusher:
     def token(self, session: requests.Session, name: str) -> dict[str, str]:
         if name not in self.tokens:
             response = session.get(
-                self.realm, params={"service": self.service, "scope": f"repository:{name}:pull,push"},
-                auth=self.auth, timeout=30,
+                self.realm,
+                params={"service": self.service, "scope": f"repository:{name}:pull,push"},
+                auth=self.auth,
+                timeout=30,
             )
             response.raise_for_status()
             self.tokens[name] = response.json()["token"]
@@ -86,8 +114,10 @@ class Pusher:
         location = requests.compat.urljoin(self.base, response.headers["Location"])
         separator = "&" if "?" in location else "?"
         response = session.put(
-            f"{location}{separator}digest={digest}", data=data,
-            headers={**headers, "Content-Type": "application/octet-stream"}, timeout=30,
+            f"{location}{separator}digest={digest}",
+            data=data,
+            headers={**headers, "Content-Type": "application/octet-stream"},
+            timeout=30,
         )
         response.raise_for_status()
         return digest
@@ -103,21 +133,32 @@ class Pusher:
         """Upload a one-layer image whose config names ``label``; return its manifest and type."""
         layer = _layer()
         layer_digest = self.blob(session, name, layer)
-        config = json.dumps({
-            "architecture": "amd64", "os": "linux",
-            "config": {"Labels": {"org.opencontainers.image.version": label}},
-            "rootfs": {"type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]},
-        }, sort_keys=True).encode()
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "config": {"Labels": {"org.opencontainers.image.version": label}},
+                "rootfs": {"type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]},
+            },
+            sort_keys=True,
+        ).encode()
         config_digest = self.blob(session, name, config)
         media_type = DOCKER_MANIFEST if docker else OCI_MANIFEST
-        manifest = json.dumps({
-            "schemaVersion": 2,
-            "mediaType": media_type,
-            "config": {"mediaType": DOCKER_CONFIG if docker else OCI_CONFIG,
-                       "digest": config_digest, "size": len(config)},
-            "layers": [{"mediaType": DOCKER_LAYER if docker else OCI_LAYER,
-                        "digest": layer_digest, "size": len(layer)}],
-        }, sort_keys=True).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": media_type,
+                "config": {
+                    "mediaType": DOCKER_CONFIG if docker else OCI_CONFIG,
+                    "digest": config_digest,
+                    "size": len(config),
+                },
+                "layers": [
+                    {"mediaType": DOCKER_LAYER if docker else OCI_LAYER, "digest": layer_digest, "size": len(layer)}
+                ],
+            },
+            sort_keys=True,
+        ).encode()
         return manifest, media_type
 
 
@@ -130,8 +171,14 @@ def _push_versions(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]
             for arch in ("amd64", "arm64"):
                 body, media_type = pusher.image(session, name, f"multi-{arch}")
                 digest = pusher.manifest(session, name, _digest(body), body, media_type)
-                children.append({"mediaType": media_type, "digest": digest, "size": len(body),
-                                 "platform": {"architecture": arch, "os": "linux"}})
+                children.append(
+                    {
+                        "mediaType": media_type,
+                        "digest": digest,
+                        "size": len(body),
+                        "platform": {"architecture": arch, "os": "linux"},
+                    }
+                )
             index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
             digests[tag] = pusher.manifest(session, name, tag, index, OCI_INDEX)
             continue

@@ -54,11 +54,11 @@ class TokenIssuer:
         """(valid, username); no header means anonymous."""
         if not header:
             return True, None
-        scheme, _, value = header.partition(" ")
+        scheme, value = ([*header.split(" ", 1), ""])[:2]
         if scheme.lower() != "basic":
             return False, None
         try:
-            username, _, password = base64.b64decode(value).decode("utf-8").partition(":")
+            username, password = ([*base64.b64decode(value).decode("utf-8").split(":", 1), ""])[:2]
         except (ValueError, UnicodeDecodeError):
             return False, None
         return self.users.get(username) == password, username
@@ -73,8 +73,8 @@ class TokenIssuer:
     def issue(self, user: str | None, service: str, scopes: list[str]) -> dict[str, t.Any]:
         access = []
         for scope in scopes:
-            kind, _, rest = scope.partition(":")
-            name, _, actions = rest.rpartition(":")
+            kind, rest = ([*scope.split(":", 1), ""])[:2]
+            name, actions = ([*rest.rsplit(":", 1), ""])[:2] if ":" in rest else ("", rest)
             if kind != "repository" or not name:
                 continue
             granted = self.allowed(user, name, actions.split(","))
@@ -124,7 +124,7 @@ class _Quiet(BaseHTTPRequestHandler):
 
 def token_handler(issuer: TokenIssuer) -> type[BaseHTTPRequestHandler]:
     class Handler(_Quiet):
-        def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             if parts.path != "/token":
                 self.send_json(404, {"errors": [{"code": "NOT_FOUND", "message": "no such endpoint"}]})
@@ -155,28 +155,37 @@ def paging_handler(upstream: str, ca: str) -> type[BaseHTTPRequestHandler]:
     class Handler(_Quiet):
         def _forward(self) -> requests.Response:
             headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
-            path = urlsplit(self.path).path
-            url = upstream + (path if not path.endswith("/tags/list") else path)
+            # tags/list goes upstream without n/last: the front pages the full list itself.
+            url = upstream + urlsplit(self.path).path
             return session.request(self.command, url, headers=headers, verify=ca, allow_redirects=False)
 
         def _relay(self, response: requests.Response, body: bytes | None = None) -> None:
             data = response.content if body is None else body
             self.send_response(response.status_code)
             for key, value in response.headers.items():
-                if key.lower() in ("content-length", "connection", "transfer-encoding", "keep-alive", "date",
-                                   "server", "content-encoding"):
+                if key.lower() in (
+                    "content-length",
+                    "connection",
+                    "transfer-encoding",
+                    "keep-alive",
+                    "date",
+                    "server",
+                    "content-encoding",
+                ):
                     continue
                 self.send_header(key, value)
-            self.send_header("Content-Length", str(len(data)) if self.command != "HEAD"
-                             else response.headers.get("Content-Length", "0"))
+            self.send_header(
+                "Content-Length",
+                str(len(data)) if self.command != "HEAD" else response.headers.get("Content-Length", "0"),
+            )
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._relay(self._forward())
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             parts = urlsplit(self.path)
             response = self._forward()
             if not parts.path.endswith("/tags/list") or response.status_code != 200:
@@ -188,9 +197,18 @@ def paging_handler(upstream: str, ca: str) -> type[BaseHTTPRequestHandler]:
             except ValueError:
                 size = -1
             if size < 0 or size > MAX_PAGE:
-                self.send_json(400, {"errors": [{"code": "PAGINATION_NUMBER_INVALID",
-                                                 "message": "invalid number of results requested",
-                                                 "detail": {"n": query.get("n")}}]})
+                self.send_json(
+                    400,
+                    {
+                        "errors": [
+                            {
+                                "code": "PAGINATION_NUMBER_INVALID",
+                                "message": "invalid number of results requested",
+                                "detail": {"n": query.get("n")},
+                            }
+                        ]
+                    },
+                )
                 return
             body = response.json()
             tags = sorted(body.get("tags") or [])

@@ -10,8 +10,8 @@ import os
 import re
 import time
 import traceback
-import warnings
 import typing as t
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -65,7 +65,7 @@ class Credentials:
 
     def basic_header(self) -> str:
         # requests' own Basic auth encodes latin-1; registries expect UTF-8.
-        raw = f"{self.username}:{self.password}".encode("utf-8")
+        raw = f"{self.username}:{self.password}".encode()
         return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
@@ -377,8 +377,7 @@ class RegistryClient:
                 + (" and that this user may pull it" if creds else ", or set username and password"),
             )
         return AuthenticationError(
-            f"{summary}: the registry rejected the credentials"
-            + (f" of user {creds.username!r}" if creds else ""),
+            f"{summary}: the registry rejected the credentials" + (f" of user {creds.username!r}" if creds else ""),
             method=method,
             url=url,
             status=401,

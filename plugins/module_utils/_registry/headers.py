@@ -189,7 +189,9 @@ def _links(value: str) -> list[tuple[str, dict[str, str]]]:
         links.append((target, params))
         scanner.skip_space()
         if not scanner.at_end() and scanner.peek() != ",":
-            raise ProtocolError(f"malformed Link header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}")
+            raise ProtocolError(
+                f"malformed Link header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
+            )
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -78,14 +78,14 @@ class ImageReference:
                 hint="drop the scheme: write registry.example.com/app, not https://registry.example.com/app",
             )
 
-        remainder, _, digest = text.partition("@")
-        if "@" in text:
+        remainder, has_digest, digest = text.partition("@")
+        if has_digest:
             if not _DIGEST.fullmatch(digest):
                 raise InvalidReferenceError(
                     f"image reference {original!r} has an invalid digest {digest!r}",
                     hint="a digest looks like sha256: followed by 64 hex characters",
                 )
-            algorithm, _, hexpart = digest.partition(":")
+            algorithm, hexpart = digest.split(":", 1)
             if algorithm == "sha256" and len(hexpart) != 64:
                 raise InvalidReferenceError(
                     f"image reference {original!r} has a sha256 digest of {len(hexpart)} hex characters",
@@ -121,9 +121,7 @@ class ImageReference:
                     hint = "path components are lowercase letters and digits separated by . _ __ or -"
                 raise InvalidReferenceError(f"image reference {original!r}: {why}", hint=hint)
 
-        if registry is None:
-            registry = DOCKER_HUB
-        elif registry.lower() in DOCKER_HUB_ALIASES:
+        if registry is None or registry.lower() in DOCKER_HUB_ALIASES:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"

@@ -31,8 +31,13 @@ def test_options_come_from_variables(kit: dict[str, t.Any], lookup: t.Any) -> No
 
 def test_several_terms_are_concatenated_in_order(kit: dict[str, t.Any], lookup: t.Any) -> None:
     registry = kit["token_registry"]
-    tags = lookup.run([f"{registry}/public/hello", f"{registry}/private/app"], variables={},
-                      ca_path=kit["ca"], username="alice", password=kit["users"]["alice"])
+    tags = lookup.run(
+        [f"{registry}/public/hello", f"{registry}/private/app"],
+        variables={},
+        ca_path=kit["ca"],
+        username="alice",
+        password=kit["users"]["alice"],
+    )
     hello = len(kit["repos"]["public/hello"])
     assert sorted(tags[:hello]) == sorted(kit["repos"]["public/hello"])
     assert sorted(tags[hello:]) == sorted(kit["repos"]["private/app"])

@@ -59,8 +59,11 @@ def bearer_registry(
             return json_reply(token_body or {"token": f"tok-{issued['count']}"})
         auth = request.header("Authorization") or ""
         if not (auth.startswith("Bearer ") and valid(auth[7:])):
-            return json_reply({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, 401,
-                              [("WWW-Authenticate", challenge)])
+            return json_reply(
+                {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                401,
+                [("WWW-Authenticate", challenge)],
+            )
         page = int(request.query.get("page", ["0"])[0])
         tags, link = pages[page]
         return json_reply({"name": "org/app", "tags": tags}, headers=[("Link", link)] if link else [])
@@ -80,7 +83,10 @@ def test_relative_realm_with_its_own_query_and_service(faults: FaultServer) -> N
     assert client(faults).list_tags(ref(faults)) == ["1.0", "2.0"]
     (token_request,) = token_requests(faults)
     assert token_request.query == {
-        "account": ["ci"], "x": ["1"], "service": ["reg.example"], "scope": ["repository:org/app:pull"],
+        "account": ["ci"],
+        "x": ["1"],
+        "service": ["reg.example"],
+        "scope": ["repository:org/app:pull"],
     }
 
 
@@ -151,7 +157,11 @@ def test_paging_follows_links_relative_and_absolute_and_short_pages(faults: Faul
     # One token serves every page.
     assert len(token_requests(faults)) == 1
     assert [r.query.get("page") for r in faults.requests if r.path.endswith("/tags/list")] == [
-        None, None, ["1"], ["2"], ["3"],
+        None,
+        None,
+        ["1"],
+        ["2"],
+        ["3"],
     ]
 
 
@@ -217,8 +227,9 @@ def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) 
 
 
 def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)],
-                                     token_body={"token": "tok-short", "expires_in": 5})
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"', [(["a"], None)], token_body={"token": "tok-short", "expires_in": 5}
+    )
     registry = client(faults)
     registry.list_tags(ref(faults))
     registry.list_tags(ref(faults))
@@ -227,7 +238,8 @@ def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
 
 def test_token_issued_long_ago_is_not_reused(faults: FaultServer) -> None:
     faults.handler = bearer_registry(
-        'Bearer realm="/token"', [(["a"], None)],
+        'Bearer realm="/token"',
+        [(["a"], None)],
         token_body={"token": "tok-old", "expires_in": 60, "issued_at": "2000-01-01T00:00:00Z"},
     )
     registry = client(faults)
@@ -238,7 +250,8 @@ def test_token_issued_long_ago_is_not_reused(faults: FaultServer) -> None:
 
 def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:
     faults.handler = bearer_registry(
-        'Bearer realm="/token"', [(["a"], None)],
+        'Bearer realm="/token"',
+        [(["a"], None)],
         token_body={"token": "tok-skew", "expires_in": 300, "issued_at": "2999-01-01T00:00:00Z"},
     )
     registry = client(faults)
@@ -277,7 +290,7 @@ def test_basic_challenge_without_credentials(faults: FaultServer) -> None:
 
 
 def test_401_without_a_usable_challenge(faults: FaultServer) -> None:
-    faults.handler = lambda request: Reply(401, b"", [("WWW-Authenticate", 'Negotiate abc==')])
+    faults.handler = lambda request: Reply(401, b"", [("WWW-Authenticate", "Negotiate abc==")])
     with pytest.raises(AuthenticationError, match=r"no Bearer or Basic challenge \(offered: negotiate\)"):
         client(faults).list_tags(ref(faults))
 

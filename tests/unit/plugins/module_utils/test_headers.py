@@ -17,43 +17,68 @@ class ChallengeCase(t.NamedTuple):
     expected: list[Challenge]
 
 
-DOCKER_HUB = 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'
+DOCKER_HUB = (
+    'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"'
+)
 
 CHALLENGES = [
-    ChallengeCase(DOCKER_HUB, [Challenge("bearer", {
-        "realm": "https://auth.docker.io/token", "service": "registry.docker.io",
-        "scope": "repository:library/alpine:pull"})]),
+    ChallengeCase(
+        DOCKER_HUB,
+        [
+            Challenge(
+                "bearer",
+                {
+                    "realm": "https://auth.docker.io/token",
+                    "service": "registry.docker.io",
+                    "scope": "repository:library/alpine:pull",
+                },
+            )
+        ],
+    ),
     # A quoted scope holds a comma; splitting the header on commas breaks it.
-    ChallengeCase('Bearer realm="r",scope="repository:a/b:pull,push"',
-                  [Challenge("bearer", {"realm": "r", "scope": "repository:a/b:pull,push"})]),
+    ChallengeCase(
+        'Bearer realm="r",scope="repository:a/b:pull,push"',
+        [Challenge("bearer", {"realm": "r", "scope": "repository:a/b:pull,push"})],
+    ),
     # Backslash escapes inside quoted strings.
     ChallengeCase(r'Bearer realm="a\"b\\c"', [Challenge("bearer", {"realm": 'a"b\\c'})]),
     # Scheme and parameter names in any case.
     ChallengeCase('BEARER Realm="r", SERVICE="s"', [Challenge("bearer", {"realm": "r", "service": "s"})]),
     # Empty values do not stop the parse.
-    ChallengeCase('Bearer realm="r",service="",scope="x"',
-                  [Challenge("bearer", {"realm": "r", "service": "", "scope": "x"})]),
+    ChallengeCase(
+        'Bearer realm="r",service="",scope="x"', [Challenge("bearer", {"realm": "r", "service": "", "scope": "x"})]
+    ),
     # Several challenges in one header (and joined header lines).
-    ChallengeCase('Bearer realm="https://a/token",service="s", Basic realm="b"',
-                  [Challenge("bearer", {"realm": "https://a/token", "service": "s"}),
-                   Challenge("basic", {"realm": "b"})]),
-    ChallengeCase('Basic realm="Registry Realm", Bearer realm="r"',
-                  [Challenge("basic", {"realm": "Registry Realm"}), Challenge("bearer", {"realm": "r"})]),
+    ChallengeCase(
+        'Bearer realm="https://a/token",service="s", Basic realm="b"',
+        [Challenge("bearer", {"realm": "https://a/token", "service": "s"}), Challenge("basic", {"realm": "b"})],
+    ),
+    ChallengeCase(
+        'Basic realm="Registry Realm", Bearer realm="r"',
+        [Challenge("basic", {"realm": "Registry Realm"}), Challenge("bearer", {"realm": "r"})],
+    ),
     # Unquoted token values and whitespace around "=".
     ChallengeCase("Basic realm = ecr", [Challenge("basic", {"realm": "ecr"})]),
     ChallengeCase("Basic", [Challenge("basic", {})]),
     # token68 challenges (Negotiate) before a Bearer one.
-    ChallengeCase('Negotiate abc+/==, Bearer realm="r"',
-                  [Challenge("negotiate", {}, "abc+/=="), Challenge("bearer", {"realm": "r"})]),
+    ChallengeCase(
+        'Negotiate abc+/==, Bearer realm="r"',
+        [Challenge("negotiate", {}, "abc+/=="), Challenge("bearer", {"realm": "r"})],
+    ),
     # No service at all (nvcr.io); error inside a challenge.
-    ChallengeCase('Bearer realm="https://nvcr.io/proxy_auth",scope="repository:nvidia/cuda:pull"',
-                  [Challenge("bearer", {"realm": "https://nvcr.io/proxy_auth",
-                                        "scope": "repository:nvidia/cuda:pull"})]),
-    ChallengeCase('Bearer realm="r",error="insufficient_scope"',
-                  [Challenge("bearer", {"realm": "r", "error": "insufficient_scope"})]),
+    ChallengeCase(
+        'Bearer realm="https://nvcr.io/proxy_auth",scope="repository:nvidia/cuda:pull"',
+        [Challenge("bearer", {"realm": "https://nvcr.io/proxy_auth", "scope": "repository:nvidia/cuda:pull"})],
+    ),
+    ChallengeCase(
+        'Bearer realm="r",error="insufficient_scope"',
+        [Challenge("bearer", {"realm": "r", "error": "insufficient_scope"})],
+    ),
     # A realm with its own query, and stray commas.
-    ChallengeCase(',Bearer realm="https://h/token?account=x&a=b" ,,',
-                  [Challenge("bearer", {"realm": "https://h/token?account=x&a=b"})]),
+    ChallengeCase(
+        ',Bearer realm="https://h/token?account=x&a=b" ,,',
+        [Challenge("bearer", {"realm": "https://h/token?account=x&a=b"})],
+    ),
     ChallengeCase("", []),
 ]
 
@@ -65,7 +90,7 @@ def test_parse_www_authenticate(case: ChallengeCase) -> None:
 
 @pytest.mark.parametrize("header", ['Bearer realm="unterminated', 'Bearer realm="r" ;', "=nope"])
 def test_parse_www_authenticate_malformed(header: str) -> None:
-    with pytest.raises(ProtocolError, match="WWW-Authenticate|quoted string"):
+    with pytest.raises(ProtocolError, match=r"WWW-Authenticate|quoted string"):
         parse_www_authenticate(header)
 
 
@@ -77,13 +102,22 @@ class LinkCase(t.NamedTuple):
 
 BASE = "https://r.example.com/v2/org/app/tags/list?n=100"
 LINKS = [
-    LinkCase('</v2/org/app/tags/list?last=b&n=100>; rel="next"', BASE,
-             "https://r.example.com/v2/org/app/tags/list?last=b&n=100"),
-    LinkCase('<https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50>; rel=next', BASE,
-             "https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50"),
+    LinkCase(
+        '</v2/org/app/tags/list?last=b&n=100>; rel="next"',
+        BASE,
+        "https://r.example.com/v2/org/app/tags/list?last=b&n=100",
+    ),
+    LinkCase(
+        "<https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50>; rel=next",
+        BASE,
+        "https://r.example.com/v2/org/app/tags/list?next_page=gAAAAABk%3D%3D&n=50",
+    ),
     LinkCase('<https://r.example.com:443/v2/x?last=a>; rel="next"', BASE, "https://r.example.com:443/v2/x?last=a"),
-    LinkCase('<list?last=c>; rel="next"', "https://r.example.com/v2/org/app/tags/list",
-             "https://r.example.com/v2/org/app/tags/list?last=c"),
+    LinkCase(
+        '<list?last=c>; rel="next"',
+        "https://r.example.com/v2/org/app/tags/list",
+        "https://r.example.com/v2/org/app/tags/list?last=c",
+    ),
     LinkCase('</first>; rel="prev", </v2/n?last=z>; rel="next"', BASE, "https://r.example.com/v2/n?last=z"),
     LinkCase('</v2/n?last=a,b>; title="x; y"; rel="next"', BASE, "https://r.example.com/v2/n?last=a,b"),
     LinkCase('</v2/n>; rel="prev"', BASE, None),

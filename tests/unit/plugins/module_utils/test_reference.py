@@ -35,8 +35,13 @@ VALID = [
     Parsed("[::1]:5000/app", "[::1]:5000/app", "[::1]:5000", None, None),
     Parsed(f"ghcr.io/org/app@{SHA}", "ghcr.io/org/app", "ghcr.io", None, SHA),
     Parsed(f"ghcr.io/org/app:1.0@{SHA}", "ghcr.io/org/app", "ghcr.io", "1.0", SHA),
-    Parsed("r.example.com/a.b/c_d/e__f/g-h/i--j:T_1.x-Y", "r.example.com/a.b/c_d/e__f/g-h/i--j", "r.example.com",
-           "T_1.x-Y", None),
+    Parsed(
+        "r.example.com/a.b/c_d/e__f/g-h/i--j:T_1.x-Y",
+        "r.example.com/a.b/c_d/e__f/g-h/i--j",
+        "r.example.com",
+        "T_1.x-Y",
+        None,
+    ),
     Parsed("  alpine  ", "docker.io/library/alpine", "registry-1.docker.io", None, None),
     Parsed("app:" + "x" * 128, "docker.io/library/app", "registry-1.docker.io", "x" * 128, None),
 ]

@@ -21,10 +21,15 @@ def run_main(capsys: pytest.CaptureFixture[str], args: dict[str, t.Any]) -> dict
 
 def test_lists_tags_checks_a_tag_and_sets_facts(kit: dict[str, t.Any], capsys: pytest.CaptureFixture[str]) -> None:
     registry = kit["token_registry"]
-    result = run_main(capsys, {
-        "images": [f"{registry}/private/app:1.0.0", f"{registry}/private/app:9.9.9", f"{registry}/public/hello"],
-        "username": "alice", "password": kit["users"]["alice"], "ca_path": kit["ca"],
-    })
+    result = run_main(
+        capsys,
+        {
+            "images": [f"{registry}/private/app:1.0.0", f"{registry}/private/app:9.9.9", f"{registry}/public/hello"],
+            "username": "alice",
+            "password": kit["users"]["alice"],
+            "ca_path": kit["ca"],
+        },
+    )
     assert result["changed"] is False
     first, missing, public = result["images"]
     assert sorted(first["tags"]) == sorted(kit["repos"]["private/app"])
@@ -39,19 +44,29 @@ def test_lists_tags_checks_a_tag_and_sets_facts(kit: dict[str, t.Any], capsys: p
 
 
 def test_check_mode_runs_the_query(kit: dict[str, t.Any], capsys: pytest.CaptureFixture[str]) -> None:
-    result = run_main(capsys, {
-        "image": f"{kit['token_registry']}/public/hello:1.0", "ca_path": kit["ca"], "_ansible_check_mode": True,
-    })
+    result = run_main(
+        capsys,
+        {
+            "image": f"{kit['token_registry']}/public/hello:1.0",
+            "ca_path": kit["ca"],
+            "_ansible_check_mode": True,
+        },
+    )
     assert result["images"][0]["exists"] is True
 
 
 def test_failure_names_image_url_status_and_code_but_not_the_password(
     kit: dict[str, t.Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    result = run_main(capsys, {
-        "images": [f"{kit['token_registry']}/private/app"], "username": "alice",
-        "password": "Wr0ng-canary-pass", "ca_path": kit["ca"],
-    })
+    result = run_main(
+        capsys,
+        {
+            "images": [f"{kit['token_registry']}/private/app"],
+            "username": "alice",
+            "password": "Wr0ng-canary-pass",
+            "ca_path": kit["ca"],
+        },
+    )
     assert result["failed"] is True
     assert result["msg"].startswith(f"{kit['token_registry']}/private/app: GET {kit['realm']}: 401 UNAUTHORIZED")
     assert "rejected the credentials of user 'alice'" in result["msg"]

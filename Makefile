@@ -1,0 +1,87 @@
+# make demo: the main job (demo playbook against the embedded local registry)
+# make test: everything CI runs (lint, sanity, unit, integration, molecule)
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+KIT_DIR ?= .kit
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+COLLECTIONS := $(CURDIR)/.build/collections
+INSTALLED := $(CURDIR)/.build/installed
+SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/tagscope/registry
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export ANSIBLE_NOCOLOR ?= 1
+
+.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean
+
+deps: system-deps $(VENV)/.installed collection
+
+system-deps:
+	@missing=""; \
+	[ -x /usr/bin/docker-registry ] || missing="$$missing docker-registry"; \
+	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v git >/dev/null || missing="$$missing git"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+# The working tree as ansible_collections/tagscope/registry, for tests and ad hoc runs.
+collection:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/tagscope
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/tagscope/registry
+
+# The demo runs the collection as users get it: built and installed from the tarball.
+$(INSTALLED): deps
+	rm -rf $(CURDIR)/.build/dist $(INSTALLED)
+	$(BIN)/ansible-galaxy collection build --force --output-path $(CURDIR)/.build/dist .
+	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(CURDIR)/.build/dist/tagscope-registry-*.tar.gz
+
+demo: deps $(INSTALLED)
+	@$(PY) -m tests.kit up --dir $(KIT_DIR)
+	@status=0; \
+	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-playbook -i localhost, -c local \
+		playbooks/demo.yml -e @$(KIT_DIR)/vars.json || status=$$?; \
+	$(PY) -m tests.kit down --dir $(KIT_DIR); \
+	exit $$status
+
+kit-up: deps
+	$(PY) -m tests.kit up --dir $(KIT_DIR)
+
+kit-down:
+	$(PY) -m tests.kit down --dir $(KIT_DIR)
+
+test: deps lint sanity units integration molecule
+
+lint: deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --offline
+
+# ansible-test wants the collection at .../ansible_collections/tagscope/registry: test a copy of the tree.
+sanity: deps
+	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
+	git ls-files -co --exclude-standard | tar -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	$(PY) tests/sanity/install_pip_bootstrap.py
+	cd $(SANITY_ROOT) && $(CURDIR)/$(BIN)/ansible-test sanity --venv \
+		--python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+
+units: deps
+	$(BIN)/pytest tests/unit
+
+integration: deps
+	$(BIN)/pytest tests/integration
+
+molecule: deps
+	@echo "molecule: no scenarios yet"
+
+clean:
+	-$(PY) -m tests.kit down --dir $(KIT_DIR)
+	rm -rf .build $(KIT_DIR) tests/output
