@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 KIT_DIR ?= .kit
-BIN := $(VENV)/bin
+BIN := $(abspath $(VENV))/bin
 PY := $(BIN)/python
 COLLECTIONS := $(CURDIR)/.build/collections
 INSTALLED := $(CURDIR)/.build/installed
@@ -70,7 +70,7 @@ sanity: deps
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
 	git ls-files -co --exclude-standard | tar -T - -cf - | tar -xf - -C $(SANITY_ROOT)
 	$(PY) tests/sanity/install_pip_bootstrap.py
-	cd $(SANITY_ROOT) && $(CURDIR)/$(BIN)/ansible-test sanity --venv \
+	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --venv \
 		--python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 
 units: deps
