@@ -69,6 +69,8 @@ lint: deps
 sanity: deps
 	rm -rf $(SANITY_ROOT) && mkdir -p $(SANITY_ROOT)
 	git ls-files -co --exclude-standard | tar -T - -cf - | tar -xf - -C $(SANITY_ROOT)
+	# A repository of its own: inside this checkout, git would call the copy ignored and ansible-test skip it all.
+	cd $(SANITY_ROOT) && git init -q && git add -A
 	$(PY) tests/sanity/install_pip_bootstrap.py
 	cd $(SANITY_ROOT) && $(BIN)/ansible-test sanity --venv \
 		--python $$($(PY) -c 'import sys; print("%d.%d" % sys.version_info[:2])')
