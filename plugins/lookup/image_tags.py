@@ -19,15 +19,24 @@ requirements:
 extends_documentation_fragment:
   - tagscope.registry.connection
   - tagscope.registry.connection.plugins
+  - tagscope.registry.selection
 options:
   _terms:
     description:
-      - Image references, V([host[:port]/]path[:tag][@digest]); a tag or digest in them is ignored here.
+      - Image references, V([host[:port]/]path[:tag][@digest]).
+      - A tag or digest in a reference is checked only with O(fail_on_missing) or O(wait_timeout).
       - With one term the result is that image's tags; with several, the tags of each image one after the other,
         in the order of the terms (use one call per image to keep them apart).
     type: list
     elements: str
     required: true
+  latest:
+    description:
+      - Return only the newest version tag of each image (see O(constraint) and O(prereleases)), one entry per
+        term, instead of the tag lists. An image without a matching version contributes nothing.
+      - With C(lookup) (not C(query)) and one term this is a plain string.
+    type: bool
+    default: false
 notes:
   - Use C(query) (or C(wantlist=true)) to get a list; C(lookup) joins the tags with commas.
   - Tags are returned in the order the registry lists them.
@@ -52,11 +61,30 @@ EXAMPLES = r"""
 - name: Deploy only a tag that exists
   ansible.builtin.assert:
     that: "'1.4.2' in query('tagscope.registry.image_tags', 'ghcr.io/example/api')"
+
+- name: The newest 1.x release, as a string
+  ansible.builtin.set_fact:
+    api_version: "{{ lookup('tagscope.registry.image_tags', 'ghcr.io/example/api', constraint='>=1,<2', latest=true) }}"
+
+- name: The three newest v-prefixed tags
+  ansible.builtin.debug:
+    msg: "{{ query('tagscope.registry.image_tags', 'ghcr.io/example/api', include=['v.*'], reverse=true, limit=3) }}"
+
+- name: Fail the template unless the tag exists (the error names the nearest tags)
+  ansible.builtin.debug:
+    msg: "{{ query('tagscope.registry.image_tags', 'ghcr.io/example/api:1.4.2', fail_on_missing=true) }}"
+
+- name: Newest version of several images, one entry per image
+  ansible.builtin.debug:
+    msg: "{{ query('tagscope.registry.image_tags', 'ghcr.io/example/api', 'ghcr.io/example/web', latest=true) }}"
 """
 
 RETURN = r"""
 _raw:
-  description: The tags of the image (of each image, one after the other, with several terms).
+  description:
+    - The tags of the image (of each image, one after the other, with several terms), selected and ordered by the
+      options.
+    - With O(latest=true), the newest version tag of each image.
   type: list
   elements: str
   sample: [1.4.0, 1.4.1, 1.4.2, latest]
@@ -71,6 +99,8 @@ from ansible.plugins.lookup import LookupBase
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
     client_options,
     common_argument_spec,
+    query_options,
+    selection_argument_spec,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import HAS_REQUESTS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
@@ -87,9 +117,15 @@ class LookupModule(LookupBase):
                 "tagscope.registry.image_tags needs at least one image reference, "
                 "e.g. query('tagscope.registry.image_tags', 'alpine')"
             )
-        params = {name: self.get_option(name) for name in common_argument_spec()}
+        names = [*common_argument_spec(), *selection_argument_spec()]
+        params = {name: self.get_option(name) for name in names}
+        # A tag in a term is only checked when the caller gates on it.
+        gated = bool(params["fail_on_missing"] or params["wait_timeout"])
         try:
-            results = query_images(terms, client_options(params), manifests=False)
+            query = query_options(params, manifests=gated)
+            results = query_images(terms, client_options(params), query)
         except RegistryError as exc:
             raise AnsibleLookupError(str(exc)) from exc
-        return [tag for result in results for tag in result.tags]
+        if self.get_option("latest"):
+            return [result.latest for result in results if result.latest is not None]
+        return [tag for result in results for tag in result.tags or []]

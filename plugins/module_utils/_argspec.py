@@ -17,6 +17,8 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.client
     Credentials,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import QueryOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import SORTS, Selection
 
 ENV_USERNAME = "TAGSCOPE_REGISTRY_USERNAME"
 ENV_PASSWORD = "TAGSCOPE_REGISTRY_PASSWORD"
@@ -37,10 +39,57 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
     }
 
 
+def selection_argument_spec() -> dict[str, dict[str, t.Any]]:
+    """Options that choose and order tags and gate on them (module and lookup)."""
+    return {
+        "include": {"type": "list", "elements": "str"},
+        "exclude": {"type": "list", "elements": "str"},
+        "constraint": {"type": "str"},
+        "prereleases": {"type": "bool", "default": False},
+        "sort": {"type": "str", "default": "version", "choices": list(SORTS)},
+        "reverse": {"type": "bool", "default": False},
+        "limit": {"type": "int"},
+        "fail_on_missing": {"type": "bool", "default": False},
+        "wait_timeout": {"type": "float", "default": 0.0},
+        "wait_interval": {"type": "float", "default": 10.0},
+    }
+
+
 def module_argument_spec() -> dict[str, dict[str, t.Any]]:
-    spec = {"images": {"type": "list", "elements": "str", "required": True, "aliases": ["image"]}}
+    spec = {
+        "images": {"type": "list", "elements": "str", "required": True, "aliases": ["image"]},
+        "list_tags": {"type": "bool", "default": True},
+    }
     spec.update(common_argument_spec())
+    spec.update(selection_argument_spec())
     return spec
+
+
+def query_options(params: t.Mapping[str, t.Any], *, list_tags: bool = True, manifests: bool = True) -> QueryOptions:
+    """Check the selection options and turn them into the core's QueryOptions."""
+    wait_timeout = params.get("wait_timeout") or 0.0
+    wait_interval = params.get("wait_interval") or 10.0
+    if wait_timeout < 0:
+        raise ConfigurationError(f"wait_timeout must be 0 (no waiting) or more seconds, got {wait_timeout:g}")
+    if wait_interval <= 0:
+        raise ConfigurationError(f"wait_interval must be a positive number of seconds, got {wait_interval:g}")
+    selection = Selection.build(
+        include=params.get("include"),
+        exclude=params.get("exclude"),
+        constraint=params.get("constraint"),
+        prereleases=bool(params.get("prereleases")),
+        sort=params.get("sort") or "version",
+        reverse=bool(params.get("reverse")),
+        limit=params.get("limit"),
+    )
+    return QueryOptions(
+        selection=selection,
+        list_tags=list_tags,
+        manifests=manifests,
+        fail_on_missing=bool(params.get("fail_on_missing")),
+        wait_timeout=float(wait_timeout),
+        wait_interval=float(wait_interval),
+    )
 
 
 def client_options(params: t.Mapping[str, t.Any]) -> ClientOptions:

@@ -25,6 +25,7 @@ requirements:
   - requests
 extends_documentation_fragment:
   - tagscope.registry.connection
+  - tagscope.registry.selection
 attributes:
   check_mode:
     support: full
@@ -48,8 +49,17 @@ options:
     required: true
     aliases:
       - image
+  list_tags:
+    description:
+      - List the tags of each image.
+      - Set to V(false) when only existence matters; a tagged reference then costs one C(HEAD) request,
+        RV(images[].tags) is V(null) and the C(image_tags) fact is left alone for those images.
+    type: bool
+    default: true
 notes:
-  - Tags are returned in the order the registry lists them.
+  - The C(image_tags) fact is merged with the one earlier tasks set for the host, image by image,
+    so a second task adds its images instead of replacing the first task's.
+  - The fact and RV(images[].tags) hold the tags after O(include), O(exclude), O(constraint), O(sort) and O(limit).
   - A registry that answers C(401) for a repository even with a fresh token (Docker Hub does this for repositories
     that do not exist or are private) is reported as "not found or access denied".
 seealso:
@@ -90,6 +100,60 @@ EXAMPLES = r"""
 - name: Use the fact
   ansible.builtin.debug:
     msg: "{{ image_tags['registry.example.com:5000/team/app'] }}"
+
+- name: Fail unless the tag exists, naming the nearest tags that do (one HEAD request, no listing)
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api:1.4.2
+    list_tags: false
+    fail_on_missing: true
+
+- name: Report without failing, for a when condition
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api:1.4.2
+    list_tags: false
+  register: candidate
+
+- name: Deploy only when it was pushed
+  ansible.builtin.debug:
+    msg: "deploying {{ candidate.images[0].digest }}"
+  when: candidate.images[0].exists
+
+- name: Wait up to 10 minutes for CI to push the tag, checking every 15 seconds
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api:{{ release }}
+    list_tags: false
+    wait_timeout: 600
+    wait_interval: 15
+
+- name: Does a digest exist?
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+
+- name: The newest 1.x release (prereleases and non-version tags left out)
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api
+    constraint: ">=1,<2"
+  register: api_1x
+
+- name: Use it
+  ansible.builtin.debug:
+    msg: "newest 1.x is {{ api_1x.images[0].latest }}"
+
+- name: The five newest release tags that start with v, newest first
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api
+    include: ['v[0-9].*']
+    exclude: ['.*-rc.*']
+    reverse: true
+    limit: 5
+
+- name: Several images in one task, one session, tokens shared per registry
+  tagscope.registry.image_tags:
+    images:
+      - ghcr.io/example/api:1.4.2
+      - ghcr.io/example/web:1.4.2
+      - docker.io/library/redis
+    fail_on_missing: true
 """
 
 RETURN = r"""
@@ -120,7 +184,9 @@ images:
       type: str
       sample: 1.4.2
     tags:
-      description: Every tag of the repository, in the registry's order.
+      description:
+        - Every tag of the repository (all pages), after O(include), O(exclude), O(constraint), O(sort) and O(limit).
+        - V(null) with O(list_tags=false).
       type: list
       elements: str
       sample: [1.4.0, 1.4.1, 1.4.2, latest]
@@ -130,19 +196,38 @@ images:
         - V(null) for a reference without tag or digest.
       type: bool
       sample: true
+    latest:
+      description:
+        - The highest version among the tags left after O(include), O(exclude) and O(constraint)
+          (before O(limit)); prereleases only with O(prereleases=true).
+        - V(null) when no tag is a version, or with O(list_tags=false).
+      type: str
+      sample: 1.5.0
+    nearest:
+      description: For a missing tag, the existing version tags just below and above it (or similar names).
+      type: list
+      elements: str
+      returned: when the tag named in the reference does not exist
+      sample: [1.4.1, 1.5.0]
     digest:
       description:
         - Digest of the manifest (or manifest list / OCI index) the tag or digest names, from C(Docker-Content-Digest).
         - V(null) when it does not exist or the reference names neither.
       type: str
       sample: sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+missing:
+  description: The references whose tag or digest is missing, when O(fail_on_missing) or O(wait_timeout) failed.
+  returned: failure, for missing tags
+  type: list
+  elements: str
+  sample: [ghcr.io/example/api:1.4.2]
 ansible_facts:
   description: Facts set for the host.
   returned: success
   type: dict
   contains:
     image_tags:
-      description: Normalized image name to its list of tags.
+      description: Normalized image name to its list of tags, merged with the fact of earlier tasks.
       type: dict
       sample:
         ghcr.io/example/api: [1.4.0, 1.4.1, 1.4.2, latest]
@@ -160,27 +245,39 @@ code:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tagscope.registry.plugins.module_utils._argspec import client_options, module_argument_spec
+from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
+    client_options,
+    module_argument_spec,
+    query_options,
+)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_argument_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
+    params = module.params
     try:
-        results = query_images(module.params["images"], client_options(module.params))
+        query = query_options(params, list_tags=params["list_tags"])
+        results = query_images(params["images"], client_options(params), query)
+    except MissingTagsError as exc:
+        module.fail_json(
+            msg=str(exc),
+            images=[result.as_dict() for result in exc.results],
+            missing=[result.reference for result in exc.missing],
+        )
     except RegistryError as exc:
         module.fail_json(msg=str(exc), **exc.context())
     module.exit_json(
         changed=False,
         images=[result.as_dict() for result in results],
-        ansible_facts={"image_tags": {result.ref.name: result.tags for result in results}},
+        ansible_facts={"image_tags": {r.ref.name: r.tags for r in results if r.tags is not None}},
     )
 
 

@@ -4,21 +4,42 @@
 
 from __future__ import annotations
 
+import time
 import typing as t
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .client import ClientOptions, RegistryClient, make_session
-from .errors import RegistryError
+from .errors import NotFoundError, RegistryError
 from .reference import ImageReference
+from .select import Selection, nearest
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    selection: Selection = field(default_factory=Selection)
+    # List the tags; off, a tagged reference costs one HEAD request.
+    list_tags: bool = True
+    # Check the tag or digest a reference names.
+    manifests: bool = True
+    fail_on_missing: bool = False
+    # Poll for missing tags this long (seconds); a tag still missing then fails.
+    wait_timeout: float = 0.0
+    wait_interval: float = 10.0
 
 
 @dataclass
 class ImageResult:
     reference: str
     ref: ImageReference
-    tags: list[str]
+    tags: list[str] | None = None
+    latest: str | None = None
     exists: bool | None = None
     digest: str | None = None
+    nearest: list[str] | None = None
+
+    @property
+    def wanted(self) -> str | None:
+        return self.ref.digest or self.ref.tag
 
     def as_dict(self) -> dict[str, t.Any]:
         result: dict[str, t.Any] = {
@@ -30,8 +51,35 @@ class ImageResult:
             "digest": self.digest,
             "exists": self.exists,
             "tags": self.tags,
+            "latest": self.latest,
         }
+        if self.nearest is not None:
+            result["nearest"] = self.nearest
         return result
+
+    def missing_detail(self) -> str:
+        if self.nearest:
+            return f"nearest: {', '.join(self.nearest)}"
+        if self.nearest is None and not self.ref.digest:
+            return "the repository does not exist or is not visible to these credentials"
+        return ""
+
+
+class MissingTagsError(RegistryError):
+    """Tags (or digests) that were required, or waited for, and are not there."""
+
+    def __init__(self, results: list[ImageResult], missing: list[ImageResult], waited: float) -> None:
+        self.results = results
+        self.missing = missing
+        if len(missing) == 1:
+            message = missing[0].missing_text()
+        else:
+            message = f"{len(missing)} tags not found: " + "; ".join(
+                f"{m.missing_text().replace('; nearest: ', ' (nearest: ')}{')' if m.nearest else ''}" for m in missing
+            )
+        if waited:
+            message += f" (after waiting {waited:g} s)"
+        super().__init__(message)
 
 
 def parse_references(texts: t.Iterable[t.Any]) -> list[ImageReference]:
@@ -39,31 +87,96 @@ def parse_references(texts: t.Iterable[t.Any]) -> list[ImageReference]:
     return [ImageReference.parse(text) for text in texts]
 
 
-def query_images(texts: t.Sequence[str], options: ClientOptions, *, manifests: bool = True) -> list[ImageResult]:
-    """Tags of every image, plus (with ``manifests``) existence and digest for
-    tagged or digest references.
+class _Run:
+    """One query: a session, a client and the raw tag lists already fetched."""
+
+    def __init__(self, client: RegistryClient) -> None:
+        self.client = client
+        self.raw_tags: dict[str, list[str]] = {}
+
+    def tags_of(self, ref: ImageReference) -> list[str]:
+        if ref.name not in self.raw_tags:
+            self.raw_tags[ref.name] = self.client.list_tags(ref)
+        return self.raw_tags[ref.name]
+
+    def check(self, result: ImageResult) -> None:
+        result.digest = self.client.manifest_digest(result.ref, t.cast(str, result.wanted))
+        result.exists = result.digest is not None
+
+
+def query_images(
+    texts: t.Sequence[str],
+    options: ClientOptions,
+    query: QueryOptions | None = None,
+    *,
+    sleep: t.Callable[[float], None] = time.sleep,
+) -> list[ImageResult]:
+    """Tags of every image, and existence and digest of the tags or digests they name.
 
     One session (keep-alive) and one token cache serve all images; a
     repository named several times (with different tags) is listed once.
     """
+    query = query or QueryOptions()
     refs = parse_references(texts)
+    results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
     session = make_session()
     try:
-        client = RegistryClient(session, options)
-        listed: dict[str, list[str]] = {}
-        results: list[ImageResult] = []
-        for text, ref in zip(texts, refs):
-            try:
-                if ref.name not in listed:
-                    listed[ref.name] = client.list_tags(ref)
-                result = ImageResult(reference=str(text).strip(), ref=ref, tags=listed[ref.name])
-                wanted = ref.digest or ref.tag
-                if wanted and manifests:
-                    result.digest = client.manifest_digest(ref, wanted)
-                    result.exists = result.digest is not None
-                results.append(result)
-            except RegistryError as exc:
-                raise exc.about(str(ref)) from None
+        run = _Run(RegistryClient(session, options))
+        # Manifests first: a repository that does not exist yet is worth waiting for.
+        checked = [r for r in results if query.manifests and r.wanted]
+        for result in checked:
+            _guarded(result, run.check)
+        waited = _wait(run, [r for r in checked if not r.exists], query, sleep)
+        if query.list_tags:
+            for result in results:
+                _guarded(result, lambda r: _describe(run, r, query.selection))
+        missing = [r for r in checked if not r.exists]
+        for result in missing:
+            if not result.ref.digest:
+                result.nearest = _guarded(result, lambda r: _nearest(run, r))
+        if missing and (query.fail_on_missing or query.wait_timeout > 0):
+            raise MissingTagsError(results, missing, waited)
         return results
     finally:
         session.close()
+
+
+def _nearest(run: _Run, result: ImageResult) -> list[str] | None:
+    try:
+        return nearest(t.cast(str, result.ref.tag), run.tags_of(result.ref))
+    except NotFoundError:
+        return None  # the repository itself is missing
+
+
+def _describe(run: _Run, result: ImageResult, selection: Selection) -> None:
+    selected = selection.filter(run.tags_of(result.ref))
+    result.tags = selection.order(selected)
+    result.latest = selection.latest(selected)
+
+
+def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions, sleep: t.Callable[[float], None]) -> float:
+    """Poll the missing tags until they all exist or ``wait_timeout`` passes; return seconds waited."""
+    if not pending or query.wait_timeout <= 0:
+        return 0.0
+    started = time.monotonic()
+    deadline = started + query.wait_timeout
+    while pending:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        sleep(min(query.wait_interval, remaining))
+        for result in pending:
+            _guarded(result, run.check)
+        pending = [r for r in pending if not r.exists]
+    return round(time.monotonic() - started, 1)
+
+
+_T = t.TypeVar("_T")
+
+
+def _guarded(result: ImageResult, action: t.Callable[[ImageResult], _T]) -> _T:
+    """Run ``action``; a registry error names the image it concerns."""
+    try:
+        return action(result)
+    except RegistryError as exc:
+        raise exc.about(str(result.ref)) from None

@@ -1,32 +1,40 @@
-"""The doc fragment, the module's argument spec and the lookup's options agree."""
+"""The doc fragments, the module's argument spec and the lookup's options agree."""
 
 from __future__ import annotations
 
 import typing as t
 
+import pytest
 import yaml
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.tagscope.registry.plugins.doc_fragments.connection import ModuleDocFragment
+from ansible_collections.tagscope.registry.plugins.doc_fragments import connection, selection
+from ansible_collections.tagscope.registry.plugins.lookup import image_tags as lookup_plugin
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
     common_argument_spec,
     module_argument_spec,
+    selection_argument_spec,
 )
 from ansible_collections.tagscope.registry.plugins.modules import image_tags as module
 
-FRAGMENT = yaml.safe_load(ModuleDocFragment.DOCUMENTATION)["options"]
-PLUGINS = yaml.safe_load(ModuleDocFragment.PLUGINS)["options"]
+CONNECTION = yaml.safe_load(connection.ModuleDocFragment.DOCUMENTATION)["options"]
+PLUGINS = yaml.safe_load(connection.ModuleDocFragment.PLUGINS)["options"]
+SELECTION = yaml.safe_load(selection.ModuleDocFragment.DOCUMENTATION)["options"]
 
 
 def _comparable(spec: dict[str, t.Any]) -> tuple[t.Any, ...]:
-    return (spec.get("type", "str"), spec.get("default"), spec.get("elements"))
+    return (spec.get("type", "str"), spec.get("default"), spec.get("elements"), spec.get("choices"))
 
 
-def test_fragment_documents_exactly_the_shared_options() -> None:
-    spec = common_argument_spec()
-    assert set(FRAGMENT) == set(spec)
+@pytest.mark.parametrize(
+    ("fragment", "spec"),
+    [(CONNECTION, common_argument_spec()), (SELECTION, selection_argument_spec())],
+    ids=["connection", "selection"],
+)
+def test_fragment_documents_exactly_its_options(fragment: dict[str, t.Any], spec: dict[str, t.Any]) -> None:
+    assert set(fragment) == set(spec)
     for name, option in spec.items():
-        assert _comparable(FRAGMENT[name]) == _comparable(option), name
+        assert _comparable(fragment[name]) == _comparable(option), name
 
 
 def test_every_env_fallback_is_documented_for_module_and_lookup() -> None:
@@ -35,15 +43,16 @@ def test_every_env_fallback_is_documented_for_module_and_lookup() -> None:
         if not fallback:
             continue
         env_names = fallback[1]
-        described = " ".join(FRAGMENT[name]["description"])
+        described = " ".join(CONNECTION[name]["description"])
         for env in env_names:
             assert f"E({env})" in described, name
         assert [entry["name"] for entry in PLUGINS[name]["env"]] == env_names, name
 
 
-def test_module_documents_its_argument_spec() -> None:
+def test_module_documents_its_own_options() -> None:
     documented = yaml.safe_load(module.DOCUMENTATION)["options"]
-    own = {k: v for k, v in module_argument_spec().items() if k not in common_argument_spec()}
+    shared = {**common_argument_spec(), **selection_argument_spec()}
+    own = {k: v for k, v in module_argument_spec().items() if k not in shared}
     assert set(documented) == set(own)
     for name, option in own.items():
         assert _comparable(documented[name]) == _comparable(option)
@@ -51,12 +60,13 @@ def test_module_documents_its_argument_spec() -> None:
 
 
 def test_secrets_are_no_log() -> None:
-    spec = common_argument_spec()
-    assert spec["password"]["no_log"] is True
+    assert common_argument_spec()["password"]["no_log"] is True
 
 
 def test_lookup_knows_every_shared_option() -> None:
     lookup = lookup_loader.get("tagscope.registry.image_tags")
     lookup.set_options(var_options={}, direct={})
-    for name, option in common_argument_spec().items():
+    for name, option in {**common_argument_spec(), **selection_argument_spec()}.items():
         assert lookup.get_option(name) == option.get("default"), name
+    own = yaml.safe_load(lookup_plugin.DOCUMENTATION)["options"]
+    assert set(own) == {"_terms", "latest"}

@@ -221,9 +221,15 @@ def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) 
         [f"{faults.host}/org/app:1.0", f"{faults.host}/org/app:2.0"], ClientOptions(ca_path=faults.ca)
     )
     assert [(r.exists, r.digest) for r in results] == [(True, "sha256:" + "1" * 64), (False, None)]
-    assert len(token_requests(faults)) == 1
-    # Listed once for both references; the cached token goes out up front.
-    assert sum(r.path.endswith("/tags/list") for r in faults.requests) == 2
+    # One challenge, one token; then the cached token goes out up front, and the
+    # repository is listed once for both references.
+    assert [(r.method, r.path, r.header("Authorization")) for r in faults.requests] == [
+        ("HEAD", "/v2/org/app/manifests/1.0", None),
+        ("GET", "/token", None),
+        ("HEAD", "/v2/org/app/manifests/1.0", "Bearer tok-1"),
+        ("HEAD", "/v2/org/app/manifests/2.0", "Bearer tok-1"),
+        ("GET", "/v2/org/app/tags/list", "Bearer tok-1"),
+    ]
 
 
 def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:

@@ -1,0 +1,81 @@
+# Copyright: tagscope.registry contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options that choose, order and gate on tags, shared by the module and the lookup.
+    # Keep in step with selection_argument_spec() in plugins/module_utils/_argspec.py.
+    DOCUMENTATION = r"""
+options:
+  include:
+    description:
+      - Keep only tags that match one of these regular expressions (Python C(re) syntax).
+      - Anchored at both ends, as if written C(^...$), so V(1[.]4[.].*) keeps V(1.4.0) but not V(11.4.0).
+    type: list
+    elements: str
+  exclude:
+    description:
+      - Drop tags that match one of these regular expressions; anchored like O(include).
+    type: list
+    elements: str
+  constraint:
+    description:
+      - Keep only version tags within this range, written as comma-separated clauses that must all hold,
+        such as V(>=1.2,<2) or V(!=1.4.0,>=1). Operators are V(>=), V(<=), V(>), V(<), V(==) and V(!=);
+        a bare version means V(==).
+      - Tags that are not versions (V(latest), V(sha-1a2b3c4)) never match a constraint.
+      - Versions compare as described in O(sort); V(1.4) equals V(1.4.0).
+    type: str
+  prereleases:
+    description:
+      - Whether prerelease versions (V(2.0.0-rc.1), V(1.2.0-beta.2)) can match O(constraint) and be the
+        C(latest) tag.
+      - When V(false), prereleases are still listed unless O(constraint) is set, but never chosen as C(latest).
+    type: bool
+    default: false
+  sort:
+    description:
+      - V(version) puts version tags first, in version order, then the other tags in lexical order.
+        A version is an optional V(v), dot-separated numbers of any count (V(3), V(1.10), V(1.2.3.4)),
+        an optional prerelease after V(-) and optional build metadata after V(_) (or V(+)), ordered by
+        SemVer precedence; numbers compare as numbers (V(1.10) after V(1.9)), a prerelease before its release,
+        build metadata ignored.
+      - V(lexical) sorts all tags as strings.
+      - V(none) keeps the registry's order.
+    type: str
+    default: version
+    choices: [version, lexical, none]
+  reverse:
+    description:
+      - Reverse the order, so that with O(sort=version) the newest version comes first
+        (the other tags still follow, in lexical order).
+    type: bool
+    default: false
+  limit:
+    description:
+      - Keep only the first this many tags, after sorting. With O(reverse=true), the newest.
+    type: int
+  fail_on_missing:
+    description:
+      - "Fail when a tag or digest named in a reference does not exist, with a message naming the image,
+        the missing tag and the nearest existing tags, such as
+        C(1.4.2 not found in ghcr.io/org/app; nearest: 1.4.1, 1.5.0)."
+      - When V(false), a missing tag is reported (C(exists=false)) without failing, for C(when) conditions.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait for missing tags or digests to appear, polling every O(wait_interval) seconds.
+        For pipelines where the push and the deploy race.
+      - A tag still missing when the time is up fails the task, whatever O(fail_on_missing) says.
+      - V(0) checks once, without waiting.
+    type: float
+    default: 0
+  wait_interval:
+    description:
+      - Seconds between two checks while waiting (see O(wait_timeout)).
+    type: float
+    default: 10
+"""

@@ -1,0 +1,119 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""Choosing tags: regular expressions, version constraints, order, limit, latest."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import typing as t
+from dataclasses import dataclass
+
+from .errors import ConfigurationError
+from .versions import Constraint, Version, sort_key
+
+SORTS = ("version", "lexical", "none")
+
+
+@dataclass(frozen=True)
+class Selection:
+    """How tags are filtered and ordered. The defaults keep every tag, in version order."""
+
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    constraint: Constraint | None = None
+    prereleases: bool = False
+    sort: str = "version"
+    reverse: bool = False
+    limit: int | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        include: t.Sequence[str] | None = None,
+        exclude: t.Sequence[str] | None = None,
+        constraint: str | None = None,
+        prereleases: bool = False,
+        sort: str = "version",
+        reverse: bool = False,
+        limit: int | None = None,
+    ) -> Selection:
+        if sort not in SORTS:
+            raise ConfigurationError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
+        if limit is not None and limit < 1:
+            raise ConfigurationError(f"limit must be 1 or more, got {limit}", hint="leave it unset for every tag")
+        return cls(
+            include=_compile("include", include),
+            exclude=_compile("exclude", exclude),
+            constraint=Constraint.parse(constraint) if constraint else None,
+            prereleases=prereleases,
+            sort=sort,
+            reverse=reverse,
+            limit=limit,
+        )
+
+    def filter(self, tags: t.Iterable[str]) -> list[str]:
+        """Tags that pass include, exclude and the constraint, in the order given."""
+        kept = []
+        for tag in tags:
+            if self.include and not any(pattern.fullmatch(tag) for pattern in self.include):
+                continue
+            if any(pattern.fullmatch(tag) for pattern in self.exclude):
+                continue
+            if self.constraint is not None:
+                version = Version.parse(tag)
+                if version is None or not self._eligible(version) or not self.constraint.allows(version):
+                    continue
+            kept.append(tag)
+        return kept
+
+    def order(self, tags: list[str]) -> list[str]:
+        """Sort, then cut to ``limit``."""
+        if self.sort == "lexical":
+            ordered = sorted(tags, reverse=self.reverse)
+        elif self.sort == "version":
+            versions = sorted(
+                (v for v in map(Version.parse, tags) if v is not None), key=sort_key, reverse=self.reverse
+            )
+            others = sorted(tag for tag in tags if Version.parse(tag) is None)
+            ordered = [v.text for v in versions] + others
+        else:
+            ordered = list(reversed(tags)) if self.reverse else list(tags)
+        return ordered[: self.limit] if self.limit else ordered
+
+    def latest(self, tags: t.Iterable[str]) -> str | None:
+        """The highest version among ``tags`` (prereleases only if allowed)."""
+        versions = [v for v in map(Version.parse, tags) if v is not None and self._eligible(v)]
+        return max(versions, key=sort_key).text if versions else None
+
+    def _eligible(self, version: Version) -> bool:
+        return self.prereleases or not version.is_prerelease
+
+
+def nearest(wanted: str, tags: t.Sequence[str], *, count: int = 2) -> list[str]:
+    """Existing tags closest to a missing one: the versions just below and above it,
+    or, for a tag that is not a version, the most similar names."""
+    target = Version.parse(wanted)
+    if target is None:
+        return difflib.get_close_matches(wanted, list(tags), n=count, cutoff=0.5)
+    versions = sorted(
+        (v for v in map(Version.parse, tags) if v is not None and (target.is_prerelease or not v.is_prerelease)),
+        key=sort_key,
+    )
+    below = [v.text for v in versions if v.key < target.key][-1:]
+    above = [v.text for v in versions if v.key > target.key][:1]
+    return below + above
+
+
+def _compile(option: str, patterns: t.Sequence[str] | None) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for pattern in patterns or ():
+        try:
+            compiled.append(re.compile(pattern))
+        except re.error as exc:
+            raise ConfigurationError(
+                f"{option} pattern {pattern!r} is not a valid regular expression: {exc}",
+                hint="patterns use Python's re syntax and must match the whole tag",
+            ) from None
+    return tuple(compiled)
