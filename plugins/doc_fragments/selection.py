@@ -27,6 +27,8 @@ options:
         a bare version means V(==).
       - Tags that are not versions (V(latest), V(sha-1a2b3c4)) never match a constraint.
       - Versions compare as described in O(sort); V(1.4) equals V(1.4.0).
+      - As in Python's version specifiers, V(<2) also excludes the prereleases of V(2) (V(2.0.0-rc.1)),
+        so that V(>=1,<2) means the 1.x series.
     type: str
   prereleases:
     description:

@@ -78,7 +78,10 @@ _CLAUSE = re.compile(r"\s*(>=|<=|==|!=|>|<|=)?\s*(\S+?)\s*")
 
 @dataclass(frozen=True)
 class Constraint:
-    """Comma-separated clauses that must all hold: ``>=1.2,<2``, ``!=1.4.0``, ``1.5``."""
+    """Comma-separated clauses that must all hold: ``>=1.2,<2``, ``!=1.4.0``, ``1.5``.
+
+    ``<V`` excludes the prereleases of ``V`` itself unless ``V`` is a prerelease.
+    """
 
     text: str
     clauses: tuple[tuple[str, Version], ...]
@@ -99,4 +102,12 @@ class Constraint:
         return cls(text, tuple(clauses))
 
     def allows(self, version: Version) -> bool:
-        return all(_OPERATORS[op](version.key, bound.key) for op, bound in self.clauses)
+        return all(_allows(op, bound, version) for op, bound in self.clauses)
+
+
+def _allows(op: str, bound: Version, version: Version) -> bool:
+    # As in PEP 440: "<2" means before 2's prereleases too, so that ">=1,<2"
+    # never picks 2.0.0-rc.1; "<2.0.0-rc.2" does allow 2.0.0-rc.1.
+    if op == "<" and version.is_prerelease and not bound.is_prerelease and version.key[0] == bound.key[0]:
+        return False
+    return _OPERATORS[op](version.key, bound.key)
