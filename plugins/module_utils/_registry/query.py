@@ -71,11 +71,13 @@ class MissingTagsError(RegistryError):
     def __init__(self, results: list[ImageResult], missing: list[ImageResult], waited: float) -> None:
         self.results = results
         self.missing = missing
+        heads = [f"{m.wanted} not found in {m.ref.name}" for m in missing]
+        details = [m.missing_detail() for m in missing]
         if len(missing) == 1:
-            message = missing[0].missing_text()
+            message = heads[0] + (f"; {details[0]}" if details[0] else "")
         else:
             message = f"{len(missing)} tags not found: " + "; ".join(
-                f"{m.missing_text().replace('; nearest: ', ' (nearest: ')}{')' if m.nearest else ''}" for m in missing
+                head + (f" ({detail})" if detail else "") for head, detail in zip(heads, details)
             )
         if waited:
             message += f" (after waiting {waited:g} s)"
