@@ -255,7 +255,11 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.client
     REQUESTS_IMPORT_ERROR,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import (
+    ImageResult,
+    MissingTagsError,
+    query_images,
+)
 
 
 def main() -> None:
@@ -271,14 +275,20 @@ def main() -> None:
             msg=str(exc),
             images=[result.as_dict() for result in exc.results],
             missing=[result.reference for result in exc.missing],
+            # Applied only if the task overrides the failure (failed_when), as the tag_gate role does.
+            ansible_facts={"image_tags": _facts(exc.results)},
         )
     except RegistryError as exc:
         module.fail_json(msg=str(exc), **exc.context())
     module.exit_json(
         changed=False,
         images=[result.as_dict() for result in results],
-        ansible_facts={"image_tags": {r.ref.name: r.tags for r in results if r.tags is not None}},
+        ansible_facts={"image_tags": _facts(results)},
     )
+
+
+def _facts(results: list[ImageResult]) -> dict[str, list[str]]:
+    return {result.ref.name: result.tags for result in results if result.tags is not None}
 
 
 if __name__ == "__main__":
