@@ -14,7 +14,9 @@ options:
       - User name for the registry (for Harbor robot accounts, the full name such as V(robot$ci)).
       - Sent to the registry only as HTTP Basic credentials, to its token service or, for registries that
         answer with a Basic challenge (ECR, htpasswd), to the registry itself.
-      - Without O(username) and O(password) the registry is asked anonymously.
+      - O(username), O(password) and O(token) apply to every image of the task; with images on several registries,
+        let each registry's credentials come from the docker or podman files instead (see O(auth_file)).
+      - Without any credentials the registry is asked anonymously.
       - The module falls back to E(TAGSCOPE_REGISTRY_USERNAME).
     type: str
   password:
@@ -23,6 +25,24 @@ options:
       - Never logged or returned.
       - The module falls back to E(TAGSCOPE_REGISTRY_PASSWORD).
     type: str
+  token:
+    description:
+      - "A registry bearer token obtained beforehand, sent as C(Authorization: Bearer) to the registry of every
+        image."
+      - Takes precedence over O(username) and O(password). Never logged or returned.
+      - The module falls back to E(TAGSCOPE_REGISTRY_TOKEN).
+    type: str
+  auth_file:
+    description:
+      - A docker C(config.json) or podman C(auth.json) to take credentials from, instead of the usual places.
+      - Without O(username), O(password), O(token) and O(auth_file), credentials are looked up per registry the
+        way docker, podman and skopeo do, in the first of these files that has an entry for the image's registry
+        (E(REGISTRY_AUTH_FILE), E(DOCKER_CONFIG)C(/config.json) or C(~/.docker/config.json),
+        E(XDG_RUNTIME_DIR)C(/containers/auth.json), C(~/.config/containers/auth.json)); in a file,
+        C(credHelpers) for the registry first, then C(credsStore), then C(auths), most specific key first.
+        See the credentials guide in the collection's docs.
+      - Credentials from a file are only ever sent for images of the registry they were stored for.
+    type: path
   validate_certs:
     description:
       - Whether to verify the registry's TLS certificate.
@@ -63,6 +83,14 @@ options:
       - name: TAGSCOPE_REGISTRY_PASSWORD
     vars:
       - name: tagscope_registry_password
+  token:
+    env:
+      - name: TAGSCOPE_REGISTRY_TOKEN
+    vars:
+      - name: tagscope_registry_token
+  auth_file:
+    vars:
+      - name: tagscope_registry_auth_file
   validate_certs:
     env:
       - name: TAGSCOPE_REGISTRY_VALIDATE_CERTS

@@ -12,16 +12,15 @@ import typing as t
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
-    ClientOptions,
-    Credentials,
-)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import ClientOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import SORTS, Selection
 
 ENV_USERNAME = "TAGSCOPE_REGISTRY_USERNAME"
 ENV_PASSWORD = "TAGSCOPE_REGISTRY_PASSWORD"
+ENV_TOKEN = "TAGSCOPE_REGISTRY_TOKEN"
 ENV_CA_PATH = "TAGSCOPE_REGISTRY_CA_PATH"
 ENV_VALIDATE_CERTS = "TAGSCOPE_REGISTRY_VALIDATE_CERTS"
 ENV_TIMEOUT = "TAGSCOPE_REGISTRY_TIMEOUT"
@@ -32,6 +31,8 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
     return {
         "username": {"type": "str", "fallback": (env_fallback, [ENV_USERNAME])},
         "password": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_PASSWORD])},
+        "token": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_TOKEN])},
+        "auth_file": {"type": "path", "no_log": False},
         "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, [ENV_VALIDATE_CERTS])},
         "ca_path": {"type": "path", "fallback": (env_fallback, [ENV_CA_PATH])},
         "timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, [ENV_TIMEOUT])},
@@ -111,8 +112,16 @@ def client_options(params: t.Mapping[str, t.Any]) -> ClientOptions:
             f"page_size must be between 1 and 10000, got {page_size}",
             hint="leave it unset to let the registry choose its page size",
         )
+    token = params.get("token")
+    if token:
+        explicit: Identity | None = Identity(bearer_token=token, source="options")
+    elif username and password:
+        explicit = Identity(username=username, password=password, source="options")
+    else:
+        explicit = None
     return ClientOptions(
-        credentials=Credentials(username, password) if username and password else None,
+        credentials=explicit,
+        auth_file=params.get("auth_file") or None,
         validate_certs=bool(params.get("validate_certs", True)),
         ca_path=params.get("ca_path") or None,
         timeout=float(timeout if timeout is not None else 30.0),

@@ -24,10 +24,22 @@ class Run:
     result: dict[str, t.Any]
 
 
+# Credentials are looked up in HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE and XDG_RUNTIME_DIR: the tests
+# start from none of the machine's, and a test that wants a file sets the variable itself.
+CREDENTIAL_VARIABLES = ("DOCKER_CONFIG", "REGISTRY_AUTH_FILE", "XDG_RUNTIME_DIR")
+EMPTY_HOME = COLLECTIONS.parent / "empty-home"
+
+
 def ansible_env(**extra: str) -> dict[str, str]:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("ANSIBLE_", "TAGSCOPE_"))}
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("ANSIBLE_", "TAGSCOPE_")) and key not in CREDENTIAL_VARIABLES
+    }
+    EMPTY_HOME.mkdir(parents=True, exist_ok=True)
     env.update(
         {
+            "HOME": str(EMPTY_HOME),
             "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
             "ANSIBLE_NOCOLOR": "1",
             "ANSIBLE_LOCALHOST_WARNING": "false",

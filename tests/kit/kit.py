@@ -112,6 +112,8 @@ class Kit:
             "pids": {},
             "users": USERS,
             "service": SERVICE,
+            # Write {"post": "disabled"} here and the token server answers 404 to OAuth2 POSTs.
+            "token_mode_file": str(self.dir / "token-mode.json"),
         }
         # Written at once so that `down` can stop whatever did start if a later step fails.
         self._save(state)
@@ -124,6 +126,7 @@ class Kit:
                 "users": USERS,
                 "issuer": ISSUER,
                 "token_log": str(self.dir / "token-server.log"),
+                "mode_file": str(self.dir / "token-mode.json"),
                 "ports_file": str(self.dir / "servers-ports.json"),
                 "upstream": f"https://127.0.0.1:{ports['token_registry']}",
             }

@@ -47,6 +47,8 @@ class TokenIssuer:
         self.key = serialization.load_pem_private_key(key_bytes, password=None)
         self.kid = libtrust_key_id(self.key.public_key())
         self.users: dict[str, str] = config["users"]
+        # OAuth2 refresh tokens (docker's "identity tokens") handed out by the password grant.
+        self.refresh_tokens: dict[str, str] = {}
         self.lock = threading.Lock()
         self.log = open(config["token_log"], "a", encoding="utf-8")  # noqa: SIM115 - lives as long as the server
 
@@ -61,7 +63,42 @@ class TokenIssuer:
             username, password = ([*base64.b64decode(value).decode("utf-8").split(":", 1), ""])[:2]
         except (ValueError, UnicodeDecodeError):
             return False, None
+        # Like ACR, a refresh token also works as a password (any user name).
+        if password in self.refresh_tokens:
+            return True, self.refresh_tokens[password]
         return self.users.get(username) == password, username
+
+    def oauth(self, form: dict[str, str]) -> tuple[int, dict[str, t.Any], str | None]:
+        """The OAuth2 token endpoint (POST): password and refresh_token grants."""
+        if not form.get("client_id"):
+            return 400, {"error": "invalid_request", "error_description": "client_id required"}, None
+        grant = form.get("grant_type")
+        if grant == "password":
+            user = form.get("username", "")
+            if self.users.get(user) != form.get("password"):
+                return 401, {"error": "invalid_grant"}, user
+        elif grant == "refresh_token":
+            found = self.refresh_tokens.get(form.get("refresh_token", ""))
+            if found is None:
+                return 401, {"error": "invalid_grant"}, None
+            user = found
+        else:
+            return 400, {"error": "unsupported_grant_type"}, None
+        body = self.issue(user, form.get("service", ""), form.get("scope", "").split())
+        answer: dict[str, t.Any] = {
+            "access_token": body["token"],
+            "expires_in": body["expires_in"],
+            "scope": form.get("scope", ""),
+        }
+        if grant == "password" and form.get("access_type") == "offline":
+            refresh = uuid.uuid4().hex
+            self.refresh_tokens[refresh] = user
+            answer["refresh_token"] = refresh
+        return 200, answer, user
+
+    def post_enabled(self) -> bool:
+        mode_file = Path(self.config["mode_file"])
+        return not (mode_file.exists() and json.loads(mode_file.read_text()).get("post") == "disabled")
 
     def allowed(self, user: str | None, name: str, actions: list[str]) -> list[str]:
         if user == "admin":
@@ -144,6 +181,18 @@ def token_handler(issuer: TokenIssuer) -> type[BaseHTTPRequestHandler]:
             body = issuer.issue(user, service, scopes)
             issuer.record(f"GET /token user={user!r} service={service!r} scopes={scopes} -> 200")
             self.send_json(200, body)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8")).items()}
+            if urlsplit(self.path).path != "/token" or not issuer.post_enabled():
+                issuer.record(f"POST /token grant={form.get('grant_type')} -> 404")
+                self.send_json(404, {"errors": [{"code": "NOT_FOUND", "message": "no OAuth2 here"}]})
+                return
+            status, body, user = issuer.oauth(form)
+            scopes = form.get("scope", "").split()
+            issuer.record(f"POST /token grant={form.get('grant_type')} user={user!r} scopes={scopes} -> {status}")
+            self.send_json(status, body)
 
     return Handler
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import re
@@ -17,6 +16,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+from .credentials import CredentialStore, Identity
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -41,6 +41,8 @@ else:
 HAS_REQUESTS = REQUESTS_IMPORT_ERROR is None
 
 USER_AGENT = "tagscope.registry"
+# OAuth2 client_id sent with identity tokens (the token spec requires one).
+CLIENT_ID = "tagscope.registry"
 
 # Listing the four types makes registries answer with the digest `docker pull`
 # and `crane digest` report; without them they fall back to schema1.
@@ -58,17 +60,6 @@ MAX_PAGES = 100_000
 _EXCERPT = 200
 
 
-@dataclass(frozen=True)
-class Credentials:
-    username: str
-    password: str = field(repr=False)
-
-    def basic_header(self) -> str:
-        # requests' own Basic auth encodes latin-1; registries expect UTF-8.
-        raw = f"{self.username}:{self.password}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
-
-
 @dataclass
 class _Token:
     value: str = field(repr=False)
@@ -79,7 +70,12 @@ class _Token:
 class ClientOptions:
     """What a run of the module or the lookup configures."""
 
-    credentials: Credentials | None = None
+    # Explicit credentials (options or environment), for every image of the run.
+    credentials: Identity | None = None
+    # A docker config.json or podman auth.json to read instead of the usual places.
+    auth_file: str | None = None
+    # Where HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE, ... are read (None: the process environment).
+    environ: t.Mapping[str, str] | None = None
     validate_certs: bool = True
     ca_path: str | None = None
     timeout: float = 30.0
@@ -108,6 +104,7 @@ class RegistryClient:
         self.session = session
         self.options = options
         self._verify = options.verify()
+        self.store = CredentialStore(explicit=options.credentials, auth_file=options.auth_file, environ=options.environ)
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
         self.requests_sent = 0
@@ -183,30 +180,37 @@ class RegistryClient:
     ) -> requests.Response:
         scope = f"repository:{ref.repository}:pull"
         host = ref.api_host
-        sent_auth = self._authorization(host, scope, url, refresh=False)
+        identity = self.store.identity_for(ref)
+        if identity.bearer_token:
+            # A pre-obtained token goes to the registry as it is; nothing to negotiate.
+            response = self._send(method, url, headers=_with_auth(headers, f"Bearer {identity.bearer_token}"))
+            if response.status_code == 401:
+                raise self._rejected(response, method, url, identity)
+            return response
+        sent_auth = self._authorization(host, scope, url, identity, refresh=False)
         response = self._send(method, url, headers=_with_auth(headers, sent_auth))
         if response.status_code != 401:
             return response
 
         challenge = self._pick_challenge(response, method, url)
         self._challenges[host] = challenge
-        if challenge.scheme == "basic" and self.options.credentials is None:
+        if challenge.scheme == "basic" and identity.basic_header() is None:
             raise AuthenticationError(
                 "401 UNAUTHORIZED: the registry requires credentials (Basic challenge)",
                 method=method,
                 url=url,
                 status=401,
                 code="UNAUTHORIZED",
-                hint="set username and password for this registry",
+                hint="set username and password for this registry, or log in with docker login or podman login",
             )
         if challenge.scheme == "basic" and sent_auth and sent_auth.startswith("Basic "):
-            raise self._rejected(response, method, url)
+            raise self._rejected(response, method, url, identity)
         # A bearer token we already sent has expired or lacked the scope: fetch
         # a fresh one, once.
-        retry_auth = self._authorization(host, scope, url, refresh=bool(sent_auth))
+        retry_auth = self._authorization(host, scope, url, identity, refresh=bool(sent_auth))
         response = self._send(method, url, headers=_with_auth(headers, retry_auth))
         if response.status_code == 401:
-            raise self._rejected(response, method, url)
+            raise self._rejected(response, method, url, identity)
         return response
 
     def _pick_challenge(self, response: requests.Response, method: str, url: str) -> Challenge:
@@ -235,66 +239,74 @@ class RegistryClient:
             hint="this registry needs an authentication scheme tagscope.registry does not speak",
         )
 
-    def _authorization(self, host: str, scope: str, url: str, *, refresh: bool) -> str | None:
+    def _authorization(self, host: str, scope: str, url: str, identity: Identity, *, refresh: bool) -> str | None:
         challenge = self._challenges.get(host)
         if challenge is None:
             return None
         if challenge.scheme == "basic":
-            creds = self.options.credentials
-            return creds.basic_header() if creds else None
-        token = self._token(challenge, scope, url, refresh=refresh)
+            return identity.basic_header()
+        token = self._token(challenge, scope, url, identity, refresh=refresh)
         return f"Bearer {token}"
 
-    def _token(self, challenge: Challenge, scope: str, url: str, *, refresh: bool) -> str:
+    def _token(self, challenge: Challenge, scope: str, url: str, identity: Identity, *, refresh: bool) -> str:
         realm = urljoin(url, challenge.params["realm"])
         service = challenge.params.get("service", "")
-        creds = self.options.credentials
-        key = (realm, service, scope, creds.username if creds else "")
+        key = (realm, service, scope, identity.cache_key)
         cached = self._tokens.get(key)
         if cached and not refresh and cached.expires_at > time.monotonic():
             return cached.value
-        token = self._fetch_token(realm, service, scope)
+        token = self._fetch_token(realm, service, scope, identity)
         self._tokens[key] = token
         return token.value
 
-    def _fetch_token(self, realm: str, service: str, scope: str) -> _Token:
+    def _fetch_token(self, realm: str, service: str, scope: str, identity: Identity) -> _Token:
         if urlsplit(realm).scheme != "https":
             raise ProtocolError(
                 f"token realm {_strip_query(realm)} is not https; refusing to ask it for a token",
                 hint="the registry's token service must be served over TLS",
             )
-        params: list[tuple[str, str]] = []
-        if service:
-            params.append(("service", service))
-        params.append(("scope", scope))
-        headers = {}
-        creds = self.options.credentials
-        if creds:
-            headers["Authorization"] = creds.basic_header()
         shown = _strip_query(realm)
-        response = self._send("GET", realm, headers=headers, params=params)
+        response = None
+        if identity.identity_token:
+            response = self._oauth_token(realm, service, scope, identity)
+        if response is None:
+            params: list[tuple[str, str]] = []
+            if service:
+                params.append(("service", service))
+            params.append(("scope", scope))
+            headers = {}
+            basic = identity.basic_header() or (
+                # After a 404 to the OAuth2 POST: registries such as ACR take the refresh token as a password.
+                Identity(username=identity.username or "<token>", password=identity.identity_token).basic_header()
+                if identity.identity_token
+                else None
+            )
+            if basic:
+                headers["Authorization"] = basic
+            response = self._send("GET", realm, headers=headers, params=params)
+        if response.status_code in (400, 401, 403) and not identity.anonymous:
+            code, detail = _error_detail(response)
+            raise AuthenticationError(
+                f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
+                f"the credentials of {identity.describe()}" + (f" ({detail})" if detail else ""),
+                method=response.request.method or "GET",
+                url=shown,
+                status=response.status_code,
+                code=code,
+                hint="check the credentials" + ("" if identity.source == "options" else f" in {identity.source}"),
+            )
         if response.status_code in (401, 403):
             code, detail = _error_detail(response)
-            if creds:
-                raise AuthenticationError(
-                    f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
-                    f"the credentials of user {creds.username!r}" + (f" ({detail})" if detail else ""),
-                    method="GET",
-                    url=shown,
-                    status=response.status_code,
-                    code=code,
-                    hint="check username and password",
-                )
             raise AuthenticationError(
                 f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server refuses anonymous access",
                 method="GET",
                 url=shown,
                 status=response.status_code,
                 code=code,
-                hint="set username and password for this registry",
+                hint="set username and password for this registry, or log in with docker login or podman login",
             )
         if response.status_code != 200:
-            self._fail(response, None, "GET", shown)
+            self._fail(response, None, response.request.method or "GET", shown)
         body = _json_body(response, "GET", shown)
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
@@ -306,6 +318,21 @@ class RegistryClient:
             )
         return _Token(value=value, expires_at=time.monotonic() + _lifetime(body))
 
+    def _oauth_token(self, realm: str, service: str, scope: str, identity: Identity) -> requests.Response | None:
+        """OAuth2 refresh-token grant (ACR after az acr login); None when the server has no OAuth2 (404/405)."""
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": t.cast(str, identity.identity_token),
+            "client_id": CLIENT_ID,
+            "scope": scope,
+        }
+        if service:
+            form["service"] = service
+        response = self._send("POST", realm, data=form)
+        if response.status_code in (404, 405):
+            return None
+        return response
+
     def _send(
         self,
         method: str,
@@ -313,6 +340,7 @@ class RegistryClient:
         *,
         headers: dict[str, str] | None = None,
         params: list[tuple[str, str]] | None = None,
+        data: dict[str, str] | None = None,
     ) -> requests.Response:
         self.requests_sent += 1
         shown = _strip_query(url)
@@ -326,6 +354,7 @@ class RegistryClient:
                     url,
                     headers=headers,
                     params=params,
+                    data=data,
                     verify=self._verify,
                     timeout=self.options.timeout,
                     allow_redirects=True,
@@ -355,34 +384,33 @@ class RegistryClient:
 
     # -- errors ---------------------------------------------------------------
 
-    def _rejected(self, response: requests.Response, method: str, url: str) -> RegistryError:
+    def _rejected(self, response: requests.Response, method: str, url: str, identity: Identity) -> RegistryError:
         """The error for a 401 that a fresh token or credentials did not cure."""
         code, detail = _error_detail(response)
-        creds = self.options.credentials
         try:
             challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
         except ProtocolError:
             challenges = []
         insufficient = any(c.params.get("error") == "insufficient_scope" for c in challenges)
         summary = f"401 {code or 'UNAUTHORIZED'}" + (f" ({detail})" if detail else "")
-        if insufficient or (challenges and challenges[0].scheme == "bearer" and creds is None):
-            who = f"user {creds.username!r}" if creds else "anonymous access"
+        bearer = bool(challenges) and challenges[0].scheme == "bearer"
+        if not identity.bearer_token and (insufficient or (bearer and identity.anonymous)):
             return NotFoundError(
-                f"{summary}: repository not found or access denied for {who}",
+                f"{summary}: repository not found or access denied for {identity.describe()}",
                 method=method,
                 url=url,
                 status=401,
                 code=code or "UNAUTHORIZED",
                 hint="check the repository name"
-                + (" and that this user may pull it" if creds else ", or set username and password"),
+                + (", or set username and password" if identity.anonymous else " and that this user may pull it"),
             )
         return AuthenticationError(
-            f"{summary}: the registry rejected the credentials" + (f" of user {creds.username!r}" if creds else ""),
+            f"{summary}: the registry rejected the credentials of {identity.describe()}",
             method=method,
             url=url,
             status=401,
             code=code or "UNAUTHORIZED",
-            hint="check username and password",
+            hint="check the token" if identity.bearer_token else "check username and password",
         )
 
     def _fail(self, response: requests.Response, ref: ImageReference | None, method: str, url: str) -> t.NoReturn:
@@ -564,7 +592,7 @@ __all__ = [
     "HAS_REQUESTS",
     "REQUESTS_IMPORT_ERROR",
     "ClientOptions",
-    "Credentials",
+    "Identity",
     "RegistryClient",
     "make_session",
     "parse_retry_after",

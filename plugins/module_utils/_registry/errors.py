@@ -69,6 +69,10 @@ class ConfigurationError(RegistryError):
     """An option value the core cannot work with (e.g. a missing CA file)."""
 
 
+class CredentialHelperError(ConfigurationError):
+    """A docker-credential-* helper is missing, failed, or printed something unreadable."""
+
+
 class AuthenticationError(RegistryError):
     """The registry or its token server rejected the credentials, or needs some."""
 

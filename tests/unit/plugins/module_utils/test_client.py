@@ -16,10 +16,10 @@ import pytest
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
     MANIFEST_MEDIA_TYPES,
     ClientOptions,
-    Credentials,
     RegistryClient,
     make_session,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
     AuthenticationError,
     NotFoundError,
@@ -34,8 +34,12 @@ from tests.kit.faults import FaultServer, Reply, Request, json_reply
 TOKEN = "tok-1"
 
 
+# No docker or podman files: these tests are about the protocol, not credential lookup.
+NO_FILES = {"HOME": "/nonexistent"}
+
+
 def client(server: FaultServer, **options: t.Any) -> RegistryClient:
-    return RegistryClient(make_session(), ClientOptions(ca_path=server.ca, timeout=5, **options))
+    return RegistryClient(make_session(), ClientOptions(ca_path=server.ca, timeout=5, environ=NO_FILES, **options))
 
 
 def ref(server: FaultServer, name: str = "org/app", tag: str = "") -> ImageReference:
@@ -118,7 +122,7 @@ def test_bearer_is_preferred_among_several_challenges(faults: FaultServer) -> No
 
 def test_credentials_go_to_the_realm_as_utf8_basic(faults: FaultServer) -> None:
     faults.handler = bearer_registry('Bearer realm="/token",service="s"', [(["a"], None)])
-    client(faults, credentials=Credentials("robot$ci", "pä:ss word")).list_tags(ref(faults))
+    client(faults, credentials=Identity(username="robot$ci", password="pä:ss word")).list_tags(ref(faults))
     header = token_requests(faults)[0].header("Authorization")
     assert header == "Basic " + base64.b64encode("robot$ci:pä:ss word".encode()).decode()
     # The registry itself only ever sees the token.
@@ -218,7 +222,7 @@ def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) 
 
     faults.handler = handle
     results = query_images(
-        [f"{faults.host}/org/app:1.0", f"{faults.host}/org/app:2.0"], ClientOptions(ca_path=faults.ca)
+        [f"{faults.host}/org/app:1.0", f"{faults.host}/org/app:2.0"], ClientOptions(ca_path=faults.ca, environ=NO_FILES)
     )
     assert [(r.exists, r.digest) for r in results] == [(True, "sha256:" + "1" * 64), (False, None)]
     # One challenge, one token; then the cached token goes out up front, and the
@@ -269,12 +273,12 @@ def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:
 def test_plain_http_realm_is_refused(faults: FaultServer) -> None:
     faults.handler = bearer_registry('Bearer realm="http://127.0.0.1:9/token"', [(["a"], None)])
     with pytest.raises(ProtocolError, match="is not https"):
-        client(faults, credentials=Credentials("u", "p")).list_tags(ref(faults))
+        client(faults, credentials=Identity(username="u", password="p")).list_tags(ref(faults))
     assert token_requests(faults) == []
 
 
 def test_basic_challenge_uses_credentials_directly(faults: FaultServer) -> None:
-    expected = Credentials("AWS", "ecr-pass").basic_header()
+    expected = Identity(username="AWS", password="ecr-pass").basic_header()
 
     def handle(request: Request) -> Reply:
         if request.header("Authorization") != expected:
@@ -282,7 +286,7 @@ def test_basic_challenge_uses_credentials_directly(faults: FaultServer) -> None:
         return json_reply({"name": "org/app", "tags": ["x"]})
 
     faults.handler = handle
-    registry = client(faults, credentials=Credentials("AWS", "ecr-pass"))
+    registry = client(faults, credentials=Identity(username="AWS", password="ecr-pass"))
     assert registry.list_tags(ref(faults)) == ["x"]
     assert registry.list_tags(ref(faults, "org/other")) == ["x"]
     # After the first challenge, Basic goes out up front.
@@ -348,7 +352,7 @@ def test_non_json_tag_list(faults: FaultServer) -> None:
 
 
 def test_tls_without_the_ca_fails_clearly(faults: FaultServer) -> None:
-    registry = RegistryClient(make_session(), ClientOptions(timeout=5))
+    registry = RegistryClient(make_session(), ClientOptions(timeout=5, environ=NO_FILES))
     with pytest.raises(RegistryError, match=r"TLS failed: \[SSL: CERTIFICATE_VERIFY_FAILED\].*set ca_path"):
         registry.list_tags(ref(faults))
     assert faults.requests == []
@@ -356,5 +360,5 @@ def test_tls_without_the_ca_fails_clearly(faults: FaultServer) -> None:
 
 def test_validate_certs_false_skips_verification(faults: FaultServer) -> None:
     faults.handler = lambda request: json_reply({"name": "org/app", "tags": ["a"]})
-    registry = RegistryClient(make_session(), ClientOptions(validate_certs=False, timeout=5))
+    registry = RegistryClient(make_session(), ClientOptions(validate_certs=False, timeout=5, environ=NO_FILES))
     assert registry.list_tags(ref(faults)) == ["a"]

@@ -1,0 +1,285 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""Where credentials for a registry come from, the way docker, podman and skopeo find them.
+
+Precedence, for each image:
+1. ``token`` (an explicit, pre-obtained bearer token), then ``username``/``password`` (options or environment);
+   explicit credentials apply to every image of the task;
+2. the file named by ``auth_file`` alone, if set; otherwise the first of these files that has an entry for the
+   image's registry: ``$REGISTRY_AUTH_FILE``, ``$DOCKER_CONFIG/config.json`` (or ``~/.docker/config.json``),
+   ``$XDG_RUNTIME_DIR/containers/auth.json``, ``~/.config/containers/auth.json``.
+   Within a file: ``credHelpers`` for the registry, then ``credsStore``, then ``auths`` (most specific key first);
+3. anonymous access.
+Credentials found in a file belong to one registry and are only ever sent for its images.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import shutil
+import subprocess
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigurationError, CredentialHelperError
+from .reference import DOCKER_HUB, DOCKER_HUB_ALIASES, ImageReference
+
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+HELPER_TIMEOUT = 30.0
+# What docker's helpers print (on stdout, exit 1) when they hold nothing for a server.
+_HELPER_NOT_FOUND = "credentials not found in native keychain"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the client is to one registry. Secrets never show in repr or messages."""
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    identity_token: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    source: str = ""
+
+    @property
+    def anonymous(self) -> bool:
+        return not (self.password or self.identity_token or self.bearer_token)
+
+    @property
+    def cache_key(self) -> str:
+        """Tells tokens of different identities apart, without holding a secret."""
+        if self.bearer_token:
+            return f"<bearer>{self.source}"
+        if self.identity_token:
+            return f"<token>{self.username or ''}{self.source}"
+        return self.username or ""
+
+    def basic_header(self) -> str | None:
+        if not (self.username and self.password):
+            return None
+        # requests' own Basic auth encodes latin-1; registries expect UTF-8.
+        raw = f"{self.username}:{self.password}".encode()
+        return "Basic " + base64.b64encode(raw).decode("ascii")
+
+    def describe(self) -> str:
+        """``user 'alice'`` plus where it came from, for messages."""
+        if self.bearer_token:
+            who = "the given token"
+        elif self.identity_token:
+            who = "an identity token" + (f" of user {self.username!r}" if self.username else "")
+        elif self.username:
+            who = f"user {self.username!r}"
+        else:
+            return "anonymous access"
+        return f"{who} (from {self.source})" if self.source and self.source != "options" else who
+
+
+ANONYMOUS = Identity()
+
+
+class CredentialStore:
+    """Finds the identity for each registry once, and remembers it for the run."""
+
+    def __init__(
+        self,
+        *,
+        explicit: Identity | None = None,
+        auth_file: str | None = None,
+        environ: t.Mapping[str, str] | None = None,
+    ) -> None:
+        self.explicit = explicit if explicit is not None and not explicit.anonymous else None
+        self.auth_file = auth_file
+        self.environ = os.environ if environ is None else environ
+        self._found: dict[tuple[str, str], Identity] = {}
+
+    def identity_for(self, ref: ImageReference) -> Identity:
+        if self.explicit is not None:
+            return self.explicit
+        key = (ref.registry, ref.repository)
+        if key not in self._found:
+            self._found[key] = self._search(ref)
+        return self._found[key]
+
+    def files(self) -> list[Path]:
+        if self.auth_file:
+            path = Path(self.auth_file).expanduser()
+            if not path.is_file():
+                raise ConfigurationError(
+                    f"auth_file {self.auth_file!r} does not exist",
+                    hint="point auth_file at a docker config.json or a podman auth.json",
+                )
+            return [path]
+        env = self.environ
+        home = Path(env.get("HOME") or Path.home())
+        files = []
+        if env.get("REGISTRY_AUTH_FILE"):
+            files.append(Path(env["REGISTRY_AUTH_FILE"]))
+        files.append(
+            Path(env["DOCKER_CONFIG"]) / "config.json" if env.get("DOCKER_CONFIG") else home / ".docker" / "config.json"
+        )
+        if env.get("XDG_RUNTIME_DIR"):
+            files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
+        files.append(home / ".config" / "containers" / "auth.json")
+        return files
+
+    def _search(self, ref: ImageReference) -> Identity:
+        for path in self.files():
+            config = _read(path)
+            if config is None:
+                continue
+            identity = _from_config(config, path, ref, self.environ)
+            if identity is not None:
+                return identity
+        return ANONYMOUS
+
+
+def _read(path: Path) -> dict[str, t.Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise ConfigurationError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    if not text.strip():
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        # The message of a JSON error quotes no content, only the position.
+        raise ConfigurationError(
+            f"credentials file {path} is not valid JSON ({exc.msg} at line {exc.lineno})",
+            hint="fix the file, or point auth_file at another one",
+        ) from None
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"credentials file {path} does not hold a JSON object")
+    return data
+
+
+def _normalize_key(key: str) -> tuple[str, str]:
+    """``https://index.docker.io/v1/`` -> (docker.io, ""); ``reg.example.com/team`` -> (reg.example.com, team)."""
+    text = key.strip()
+    for scheme in ("https://", "http://"):
+        if text.lower().startswith(scheme):
+            text = text[len(scheme) :]
+    host, _sep, path = text.partition("/")
+    path = path.strip("/")
+    if path in ("v1", "v2") or path.startswith(("v1/", "v2/")):
+        path = ""
+    host = host.lower()
+    if host in DOCKER_HUB_ALIASES:
+        host = DOCKER_HUB
+    return host, path
+
+
+def _best_key(keys: t.Iterable[str], ref: ImageReference) -> str | None:
+    """The most specific key that covers the image: longest matching namespace first."""
+    best: tuple[int, str] | None = None
+    for key in keys:
+        host, path = _normalize_key(key)
+        if host != ref.registry:
+            continue
+        if path and ref.repository != path and not ref.repository.startswith(path + "/"):
+            continue
+        if best is None or len(path) > best[0]:
+            best = (len(path), key)
+    return best[1] if best else None
+
+
+def _from_config(
+    config: dict[str, t.Any], path: Path, ref: ImageReference, environ: t.Mapping[str, str]
+) -> Identity | None:
+    helpers = config.get("credHelpers")
+    if isinstance(helpers, dict):
+        key = _best_key(helpers, ref)
+        if key is not None and isinstance(helpers[key], str) and helpers[key]:
+            found = _run_helper(helpers[key], key, path, environ)
+            if found is not None:
+                return found
+    auths = config.get("auths")
+    key = _best_key(auths, ref) if isinstance(auths, dict) else None
+    store = config.get("credsStore")
+    if isinstance(store, str) and store:
+        server = key or (DOCKER_HUB_KEY if ref.registry == DOCKER_HUB else ref.registry)
+        found = _run_helper(store, server, path, environ)
+        if found is not None:
+            return found
+    if key is None:
+        return None
+    entry = auths[key]  # type: ignore[index]
+    if not isinstance(entry, dict):
+        return None
+    return _from_entry(entry, f"{path} (auths key {key!r})")
+
+
+def _from_entry(entry: dict[str, t.Any], source: str) -> Identity | None:
+    username = entry.get("username") if isinstance(entry.get("username"), str) else None
+    password = entry.get("password") if isinstance(entry.get("password"), str) else None
+    encoded = entry.get("auth")
+    if isinstance(encoded, str) and encoded:
+        try:
+            decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
+        except (binascii.Error, ValueError):
+            raise ConfigurationError(
+                f"credentials in {source}: 'auth' is not base64 of user:password",
+                hint="log in again with docker login or podman login",
+            ) from None
+        if ":" not in decoded:
+            raise ConfigurationError(
+                f"credentials in {source}: 'auth' does not hold user:password",
+                hint="log in again with docker login or podman login",
+            )
+        username, password = decoded.split(":", 1)
+    token = entry.get("identitytoken")
+    if isinstance(token, str) and token:
+        return Identity(username=username or None, identity_token=token, source=source)
+    if username and password:
+        return Identity(username=username, password=password, source=source)
+    return None
+
+
+def _run_helper(name: str, server: str, path: Path, environ: t.Mapping[str, str]) -> Identity | None:
+    """``docker-credential-<name> get`` with the server on stdin; None when it holds nothing for it."""
+    program = f"docker-credential-{name}"
+    executable = shutil.which(program, path=environ.get("PATH"))
+    where = f"credential helper {program} (named in {path})"
+    if executable is None:
+        raise CredentialHelperError(f"{where} is not on PATH", hint=f"install {program}, or remove it from {path}")
+    try:
+        # A fixed argv and no shell; the server name goes on stdin.
+        done = subprocess.run(
+            [executable, "get"],
+            input=server.encode("utf-8"),
+            capture_output=True,
+            timeout=HELPER_TIMEOUT,
+            check=False,
+            env=dict(environ),
+        )
+    except subprocess.TimeoutExpired:
+        raise CredentialHelperError(f"{where} did not answer within {HELPER_TIMEOUT:g} s") from None
+    except OSError as exc:
+        raise CredentialHelperError(f"{where} could not be run: {exc.strerror}") from None
+    if done.returncode != 0:
+        if _HELPER_NOT_FOUND in (done.stdout + done.stderr).decode("utf-8", "replace").lower():
+            return None
+        # Its output is not shown: a helper may print secrets.
+        raise CredentialHelperError(
+            f"{where} failed for {server} with exit code {done.returncode}",
+            hint=f"run '{program} get' by hand to see why",
+        )
+    try:
+        answer = json.loads(done.stdout)
+        username, secret = answer["Username"], answer["Secret"]
+        if not isinstance(username, str) or not isinstance(secret, str):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise CredentialHelperError(
+            f"{where} did not print JSON with Username and Secret for {server}",
+            hint=f"run '{program} get' by hand to see what it prints",
+        ) from None
+    source = f"{program} via {path}"
+    if username == "<token>":
+        return Identity(identity_token=secret, source=source)
+    return Identity(username=username, password=secret, source=source) if secret else None
