@@ -293,7 +293,9 @@ class RegistryClient:
                 url=shown,
                 status=response.status_code,
                 code=code,
-                hint="check the credentials" + ("" if identity.source == "options" else f" in {identity.source}"),
+                hint="check username and password"
+                if identity.source == "options"
+                else f"check the credentials in {identity.source}",
             )
         if response.status_code in (401, 403):
             code, detail = _error_detail(response)
