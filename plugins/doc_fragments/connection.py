@@ -68,6 +68,29 @@ options:
       - When unset, the registry chooses. Pages are followed to the end either way.
       - Registries cap it differently (Quay at 100, Distribution 3 and ECR at 1000); a larger value can be refused.
     type: int
+  retries:
+    description:
+      - How many times to retry a request the registry answered with 429, 408, 500, 502, 503 or 504, or whose
+        connection dropped. Waits follow C(Retry-After) when the registry sends it (in seconds or as a date),
+        otherwise an exponential backoff with jitter (about 0.5, 1, 2, 4 seconds, at most 10).
+      - Authentication failures and other 4xx answers are never retried. V(0) disables retries.
+    type: int
+    default: 4
+  retry_max_wait:
+    description:
+      - The most seconds to spend waiting between retries, over the whole task. A C(Retry-After) longer than
+        what is left fails at once, saying when to try again.
+    type: float
+    default: 60
+  http_registries:
+    description:
+      - Registries (V(host) or V(host:port), as in the image references) to speak to over plain HTTP instead of
+        HTTPS, like docker's C(insecure-registries).
+      - Credentials then travel unencrypted. A token service over plain HTTP is accepted only for these
+        registries, and is only sent credentials when it is on the registry's own host.
+    type: list
+    elements: str
+    default: []
 """
 
     # Where the lookup also reads the shared options from.
@@ -109,4 +132,13 @@ options:
   page_size:
     vars:
       - name: tagscope_registry_page_size
+  retries:
+    vars:
+      - name: tagscope_registry_retries
+  retry_max_wait:
+    vars:
+      - name: tagscope_registry_retry_max_wait
+  http_registries:
+    vars:
+      - name: tagscope_registry_http_registries
 """

@@ -102,9 +102,9 @@ from ansible_collections.tagscope.registry.plugins.module_utils._argspec import 
     query_options,
     selection_argument_spec,
 )
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import HAS_REQUESTS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS
 
 
 class LookupModule(LookupBase):

@@ -37,6 +37,9 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
         "ca_path": {"type": "path", "fallback": (env_fallback, [ENV_CA_PATH])},
         "timeout": {"type": "float", "default": 30.0, "fallback": (env_fallback, [ENV_TIMEOUT])},
         "page_size": {"type": "int"},
+        "retries": {"type": "int", "default": 4},
+        "retry_max_wait": {"type": "float", "default": 60.0},
+        "http_registries": {"type": "list", "elements": "str", "default": []},
     }
 
 
@@ -119,8 +122,17 @@ def client_options(params: t.Mapping[str, t.Any]) -> ClientOptions:
         explicit = Identity(username=username, password=password, source="options")
     else:
         explicit = None
+    retries = params.get("retries")
+    if retries is not None and retries < 0:
+        raise ConfigurationError(f"retries must be 0 or more, got {retries}")
+    retry_max_wait = params.get("retry_max_wait")
+    if retry_max_wait is not None and retry_max_wait < 0:
+        raise ConfigurationError(f"retry_max_wait must be 0 or more seconds, got {retry_max_wait:g}")
     return ClientOptions(
         credentials=explicit,
+        retries=4 if retries is None else retries,
+        retry_max_wait=60.0 if retry_max_wait is None else float(retry_max_wait),
+        http_registries=frozenset(host.strip().lower() for host in params.get("http_registries") or ()),
         auth_file=params.get("auth_file") or None,
         validate_certs=bool(params.get("validate_certs", True)),
         ca_path=params.get("ca_path") or None,

@@ -250,15 +250,15 @@ from ansible_collections.tagscope.registry.plugins.module_utils._argspec import 
     module_argument_spec,
     query_options,
 )
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
-    HAS_REQUESTS,
-    REQUESTS_IMPORT_ERROR,
-)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import (
     ImageResult,
     MissingTagsError,
     query_images,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import (
+    HAS_REQUESTS,
+    REQUESTS_IMPORT_ERROR,
 )
 
 

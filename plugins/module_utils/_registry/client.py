@@ -8,12 +8,9 @@ import hashlib
 import os
 import re
 import time
-import traceback
 import typing as t
-import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from .credentials import CredentialStore, Identity
@@ -23,24 +20,24 @@ from .errors import (
     NotFoundError,
     ProtocolError,
     RateLimitedError,
-    RegistryConnectionError,
     RegistryError,
-    TLSError,
 )
 from .headers import Challenge, next_link, parse_www_authenticate
 from .reference import ImageReference
+from .transport import (
+    MAX_MANIFEST_BODY,
+    MAX_PAGE_BODY,
+    MAX_TOKEN_BODY,
+    Reply,
+    RetryPolicy,
+    Transport,
+    parse_retry_after,
+    strip_query,
+)
 
-try:
+if t.TYPE_CHECKING:
     import requests
-except ImportError:  # pragma: no cover - exercised by the plugins' missing_required_lib path
-    requests = None  # type: ignore[assignment]
-    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
-else:
-    REQUESTS_IMPORT_ERROR = None
 
-HAS_REQUESTS = REQUESTS_IMPORT_ERROR is None
-
-USER_AGENT = "tagscope.registry"
 # OAuth2 client_id sent with identity tokens (the token spec requires one).
 CLIENT_ID = "tagscope.registry"
 
@@ -57,6 +54,7 @@ DEFAULT_TOKEN_LIFETIME = 60
 # Refresh a little before the registry would refuse the token.
 TOKEN_EXPIRY_MARGIN = 5.0
 MAX_PAGES = 100_000
+MAX_TAGS = 1_000_000
 _EXCERPT = 200
 
 
@@ -80,6 +78,10 @@ class ClientOptions:
     ca_path: str | None = None
     timeout: float = 30.0
     page_size: int | None = None
+    retries: int = 4
+    retry_max_wait: float = 60.0
+    # Registries (host[:port]) spoken to over plain HTTP, like docker's insecure-registries.
+    http_registries: frozenset[str] = frozenset()
 
     def verify(self) -> bool | str:
         if self.ca_path:
@@ -101,13 +103,16 @@ class RegistryClient:
     """
 
     def __init__(self, session: requests.Session, options: ClientOptions) -> None:
-        self.session = session
         self.options = options
-        self._verify = options.verify()
+        self.transport = Transport(
+            session,
+            verify=options.verify(),
+            timeout=options.timeout,
+            policy=RetryPolicy(retries=options.retries, max_wait=options.retry_max_wait),
+        )
         self.store = CredentialStore(explicit=options.credentials, auth_file=options.auth_file, environ=options.environ)
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
-        self.requests_sent = 0
 
     # -- public API -------------------------------------------------------
 
@@ -128,7 +133,7 @@ class RegistryClient:
                     hint="this is a registry bug; report it to the registry's operator",
                 )
             visited.add(url)
-            response = self._request("GET", url, ref)
+            response = self._request("GET", url, ref, limit=MAX_PAGE_BODY)
             if response.status_code != 200:
                 self._fail(response, ref, "GET", url)
             body = _json_body(response, "GET", url)
@@ -144,6 +149,13 @@ class RegistryClient:
                 if isinstance(tag, str) and tag not in seen:
                     seen.add(tag)
                     tags.append(tag)
+            if len(tags) > MAX_TAGS:
+                raise ProtocolError(
+                    f"more than {MAX_TAGS:,} tags; refusing to read on",
+                    method="GET",
+                    url=url,
+                    hint="select tags on the registry side, or report the repository to its operator",
+                )
             url = _checked_next(response, url)
         return tags
 
@@ -161,7 +173,7 @@ class RegistryClient:
             return digest
         # Some registries leave the header off HEAD; the digest is the hash of
         # the manifest bytes exactly as served.
-        response = self._request("GET", url, ref, headers=headers)
+        response = self._request("GET", url, ref, headers=headers, limit=MAX_MANIFEST_BODY)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -173,22 +185,31 @@ class RegistryClient:
     # -- requests with authentication ---------------------------------------
 
     def _base(self, ref: ImageReference) -> str:
-        return f"https://{ref.api_host}"
+        plain = ref.api_host in self.options.http_registries or ref.registry in self.options.http_registries
+        return f"{'http' if plain else 'https'}://{ref.api_host}"
 
     def _request(
-        self, method: str, url: str, ref: ImageReference, *, headers: dict[str, str] | None = None
-    ) -> requests.Response:
+        self,
+        method: str,
+        url: str,
+        ref: ImageReference,
+        *,
+        headers: dict[str, str] | None = None,
+        limit: int = 0,
+    ) -> Reply:
         scope = f"repository:{ref.repository}:pull"
         host = ref.api_host
         identity = self.store.identity_for(ref)
         if identity.bearer_token:
             # A pre-obtained token goes to the registry as it is; nothing to negotiate.
-            response = self._send(method, url, headers=_with_auth(headers, f"Bearer {identity.bearer_token}"))
+            response = self.transport.send(
+                method, url, headers=_with_auth(headers, f"Bearer {identity.bearer_token}"), limit=limit
+            )
             if response.status_code == 401:
                 raise self._rejected(response, method, url, identity)
             return response
         sent_auth = self._authorization(host, scope, url, identity, refresh=False)
-        response = self._send(method, url, headers=_with_auth(headers, sent_auth))
+        response = self.transport.send(method, url, headers=_with_auth(headers, sent_auth), limit=limit)
         if response.status_code != 401:
             return response
 
@@ -208,12 +229,12 @@ class RegistryClient:
         # A bearer token we already sent has expired or lacked the scope: fetch
         # a fresh one, once.
         retry_auth = self._authorization(host, scope, url, identity, refresh=bool(sent_auth))
-        response = self._send(method, url, headers=_with_auth(headers, retry_auth))
+        response = self.transport.send(method, url, headers=_with_auth(headers, retry_auth), limit=limit)
         if response.status_code == 401:
             raise self._rejected(response, method, url, identity)
         return response
 
-    def _pick_challenge(self, response: requests.Response, method: str, url: str) -> Challenge:
+    def _pick_challenge(self, response: Reply, method: str, url: str) -> Challenge:
         try:
             challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
         except ProtocolError as exc:
@@ -255,17 +276,13 @@ class RegistryClient:
         cached = self._tokens.get(key)
         if cached and not refresh and cached.expires_at > time.monotonic():
             return cached.value
-        token = self._fetch_token(realm, service, scope, identity)
+        token = self._fetch_token(realm, service, scope, identity, url)
         self._tokens[key] = token
         return token.value
 
-    def _fetch_token(self, realm: str, service: str, scope: str, identity: Identity) -> _Token:
-        if urlsplit(realm).scheme != "https":
-            raise ProtocolError(
-                f"token realm {_strip_query(realm)} is not https; refusing to ask it for a token",
-                hint="the registry's token service must be served over TLS",
-            )
-        shown = _strip_query(realm)
+    def _fetch_token(self, realm: str, service: str, scope: str, identity: Identity, registry_url: str) -> _Token:
+        _check_realm(realm, registry_url, identity)
+        shown = strip_query(realm)
         response = None
         if identity.identity_token:
             response = self._oauth_token(realm, service, scope, identity)
@@ -283,13 +300,13 @@ class RegistryClient:
             )
             if basic:
                 headers["Authorization"] = basic
-            response = self._send("GET", realm, headers=headers, params=params)
+            response = self.transport.send("GET", realm, headers=headers, params=params, limit=MAX_TOKEN_BODY)
         if response.status_code in (400, 401, 403) and not identity.anonymous:
             code, detail = _error_detail(response)
             raise AuthenticationError(
                 f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
                 f"the credentials of {identity.describe()}" + (f" ({detail})" if detail else ""),
-                method=response.request.method or "GET",
+                method=response.method or "GET",
                 url=shown,
                 status=response.status_code,
                 code=code,
@@ -308,7 +325,7 @@ class RegistryClient:
                 hint="set username and password for this registry, or log in with docker login or podman login",
             )
         if response.status_code != 200:
-            self._fail(response, None, response.request.method or "GET", shown)
+            self._fail(response, None, response.method or "GET", shown)
         body = _json_body(response, "GET", shown)
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
@@ -320,7 +337,7 @@ class RegistryClient:
             )
         return _Token(value=value, expires_at=time.monotonic() + _lifetime(body))
 
-    def _oauth_token(self, realm: str, service: str, scope: str, identity: Identity) -> requests.Response | None:
+    def _oauth_token(self, realm: str, service: str, scope: str, identity: Identity) -> Reply | None:
         """OAuth2 refresh-token grant (ACR after az acr login); None when the server has no OAuth2 (404/405)."""
         form = {
             "grant_type": "refresh_token",
@@ -330,63 +347,14 @@ class RegistryClient:
         }
         if service:
             form["service"] = service
-        response = self._send("POST", realm, data=form)
+        response = self.transport.send("POST", realm, data=form, limit=MAX_TOKEN_BODY)
         if response.status_code in (404, 405):
             return None
         return response
 
-    def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        headers: dict[str, str] | None = None,
-        params: list[tuple[str, str]] | None = None,
-        data: dict[str, str] | None = None,
-    ) -> requests.Response:
-        self.requests_sent += 1
-        shown = _strip_query(url)
-        try:
-            with warnings.catch_warnings():
-                if self._verify is False:
-                    # The user chose validate_certs: false; one warning per request is noise.
-                    warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
-                return self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    params=params,
-                    data=data,
-                    verify=self._verify,
-                    timeout=self.options.timeout,
-                    allow_redirects=True,
-                )
-        except requests.exceptions.SSLError as exc:
-            raise TLSError(
-                f"TLS failed: {_reason(exc)}",
-                method=method,
-                url=shown,
-                hint="set ca_path to the CA bundle that signed the registry's certificate "
-                "(or validate_certs: false for a registry you trust)",
-            ) from None
-        except requests.exceptions.Timeout:
-            raise RegistryConnectionError(
-                f"no answer within {self.options.timeout:g} s",
-                method=method,
-                url=shown,
-                hint="check that the registry is reachable, or raise timeout",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise RegistryConnectionError(
-                f"cannot connect: {_reason(exc)}",
-                method=method,
-                url=shown,
-                hint="check the registry host and port, and that it is reachable from where the task runs",
-            ) from None
-
     # -- errors ---------------------------------------------------------------
 
-    def _rejected(self, response: requests.Response, method: str, url: str, identity: Identity) -> RegistryError:
+    def _rejected(self, response: Reply, method: str, url: str, identity: Identity) -> RegistryError:
         """The error for a 401 that a fresh token or credentials did not cure."""
         code, detail = _error_detail(response)
         try:
@@ -415,10 +383,12 @@ class RegistryClient:
             hint="check the token" if identity.bearer_token else "check username and password",
         )
 
-    def _fail(self, response: requests.Response, ref: ImageReference | None, method: str, url: str) -> t.NoReturn:
+    def _fail(self, response: Reply, ref: ImageReference | None, method: str, url: str) -> t.NoReturn:
         status = response.status_code
         code, detail = _error_detail(response)
         summary = f"{status} {code or response.reason or ''}".strip() + (f" ({detail})" if detail else "")
+        if response.attempts > 1:
+            summary += f", after {response.attempts} attempts"
         if status == 404 and ref is not None:
             raise NotFoundError(
                 f"{summary}: repository {ref.name} not found",
@@ -462,12 +432,23 @@ class RegistryClient:
 # -- helpers ------------------------------------------------------------------
 
 
-def make_session() -> requests.Session:
-    session = requests.Session()
-    session.headers["User-Agent"] = USER_AGENT
-    # Never pick up credentials from ~/.netrc: credentials come from options.
-    session.trust_env = False
-    return session
+def _check_realm(realm: str, registry_url: str, identity: Identity) -> None:
+    """A realm must be https; plain http only for a plain-http registry the user allowed, and then
+    credentials go to it only on the registry's own host."""
+    parts, registry = urlsplit(realm), urlsplit(registry_url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme != "http" or registry.scheme != "http":
+        raise ProtocolError(
+            f"token realm {strip_query(realm)} is not https; refusing to ask it for a token",
+            hint="the registry's token service must be served over TLS",
+        )
+    if not identity.anonymous and parts.hostname != registry.hostname:
+        raise ProtocolError(
+            f"token realm {strip_query(realm)} is plain http on another host than the registry; "
+            "refusing to send it credentials",
+            hint="serve the token service over TLS, or on the registry's own host",
+        )
 
 
 def _with_auth(headers: dict[str, str] | None, authorization: str | None) -> dict[str, str]:
@@ -477,14 +458,14 @@ def _with_auth(headers: dict[str, str] | None, authorization: str | None) -> dic
     return merged
 
 
-def _checked_next(response: requests.Response, url: str) -> str | None:
+def _checked_next(response: Reply, url: str) -> str | None:
     try:
         return next_link(response.headers.get("Link"), url)
     except ProtocolError as exc:
         raise ProtocolError(exc.message, method="GET", url=url, hint="refusing to follow it") from None
 
 
-def _json_body(response: requests.Response, method: str, url: str) -> t.Any:
+def _json_body(response: Reply, method: str, url: str) -> t.Any:
     try:
         return response.json()
     except ValueError:
@@ -497,7 +478,7 @@ def _json_body(response: requests.Response, method: str, url: str) -> t.Any:
         ) from None
 
 
-def _error_detail(response: requests.Response) -> tuple[str | None, str | None]:
+def _error_detail(response: Reply) -> tuple[str | None, str | None]:
     """The registry's error code and message from ``{"errors": [...]}``, or an excerpt."""
     if not response.content:
         return None, None
@@ -526,33 +507,6 @@ def _excerpt(text: str) -> str:
     return flat if len(flat) <= _EXCERPT else flat[:_EXCERPT] + "..."
 
 
-def _strip_query(url: str) -> str:
-    """URLs in messages lose their query: realms may carry account hints there."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
-
-
-def _reason(exc: BaseException) -> str:
-    """The innermost cause of a requests/urllib3 error, without the pool noise."""
-    seen: set[int] = set()
-    current: BaseException = exc
-    while id(current) not in seen:
-        seen.add(id(current))
-        inner = getattr(current, "reason", None)
-        if isinstance(inner, BaseException):
-            current = inner
-            continue
-        if current.args and isinstance(current.args[0], BaseException):
-            current = current.args[0]
-            continue
-        break
-    text = str(current)
-    match = re.search(r"\[SSL: [A-Z_]+\][^(]*", text)
-    if match:
-        return match.group(0).strip()
-    return re.sub(r"<urllib3[^>]*>: ", "", text)
-
-
 def _lifetime(body: dict[str, t.Any]) -> float:
     """Seconds a token stays usable from now, after ``expires_in`` and ``issued_at``."""
     try:
@@ -572,30 +526,3 @@ def _lifetime(body: dict[str, t.Any]) -> float:
         except ValueError:
             age = 0.0
     return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` in seconds, from delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-__all__ = [
-    "HAS_REQUESTS",
-    "REQUESTS_IMPORT_ERROR",
-    "ClientOptions",
-    "Identity",
-    "RegistryClient",
-    "make_session",
-    "parse_retry_after",
-]

@@ -96,6 +96,9 @@ class TLSError(RegistryError):
 class RegistryConnectionError(RegistryError):
     """The registry could not be reached (refused, DNS, timeout, reset)."""
 
+    # A dropped connection is worth another try; a refusal or a timeout is not.
+    retryable = False
+
 
 class ProtocolError(RegistryError):
     """The registry answered something the protocol does not allow."""

@@ -8,10 +8,11 @@ import time
 import typing as t
 from dataclasses import dataclass, field
 
-from .client import ClientOptions, RegistryClient, make_session
+from .client import ClientOptions, RegistryClient
 from .errors import NotFoundError, RegistryError
 from .reference import ImageReference
 from .select import Selection, nearest
+from .transport import make_session
 
 
 @dataclass(frozen=True)

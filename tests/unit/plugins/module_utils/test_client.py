@@ -17,7 +17,6 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.client
     MANIFEST_MEDIA_TYPES,
     ClientOptions,
     RegistryClient,
-    make_session,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
@@ -29,6 +28,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 
 TOKEN = "tok-1"
@@ -323,21 +323,22 @@ def test_manifest_without_digest_header_is_hashed(faults: FaultServer) -> None:
     assert [r.method for r in faults.requests] == ["HEAD", "GET"]
 
 
-def test_rate_limit_reports_retry_after(faults: FaultServer) -> None:
+def test_a_retry_after_beyond_the_wait_budget_fails_at_once(faults: FaultServer) -> None:
     faults.handler = lambda request: json_reply(
         {"errors": [{"code": "TOOMANYREQUESTS", "message": "pull rate limit"}]}, 429, [("Retry-After", "42")]
     )
     with pytest.raises(RateLimitedError, match="retry after 42 s") as caught:
-        client(faults).list_tags(ref(faults))
+        client(faults, retry_max_wait=10).list_tags(ref(faults))
     assert caught.value.retry_after == 42
     assert caught.value.code == "TOOMANYREQUESTS"
+    assert len(faults.requests) == 1
 
 
 def test_html_error_body_is_shown_short_and_stripped(faults: FaultServer) -> None:
     html = "<html><head><title>502 Bad Gateway</title></head><body>" + "x" * 1000 + "</body></html>"
     faults.handler = lambda request: Reply(502, html, [("Content-Type", "text/html")])
     with pytest.raises(RegistryError) as caught:
-        client(faults).list_tags(ref(faults))
+        client(faults, retries=0).list_tags(ref(faults))
     message = str(caught.value)
     assert message.startswith(f"GET https://{faults.host}/v2/org/app/tags/list: 502 Bad Gateway (502 Bad Gateway")
     assert "<html>" not in message

@@ -1,0 +1,306 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""One HTTP exchange with a registry or token service: timeouts, TLS, retries, size caps.
+
+Every request goes through ``Transport.send``:
+- connect and read timeouts on every request, the token service's included;
+- 429 (honouring ``Retry-After`` in seconds or as an HTTP date), 408, 500, 502, 503, 504 and dropped connections
+  are retried with capped exponential backoff and jitter, within a bound on attempts and on total wait; no other
+  status (no 401, no 404) is retried;
+- bodies are read up to a cap, so a misbehaving server cannot exhaust memory;
+- redirects keep ``Authorization`` only within one origin (requests strips it for another host, port or scheme).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import time
+import traceback
+import typing as t
+import warnings
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from .errors import ProtocolError, RegistryConnectionError, TLSError
+
+try:
+    import requests
+    from requests.structures import CaseInsensitiveDict
+except ImportError:  # pragma: no cover - exercised by the plugins' missing_required_lib path
+    requests = None  # type: ignore[assignment]
+    CaseInsensitiveDict = dict  # type: ignore[assignment,misc]
+    REQUESTS_IMPORT_ERROR: str | None = traceback.format_exc()
+else:
+    REQUESTS_IMPORT_ERROR = None
+
+HAS_REQUESTS = REQUESTS_IMPORT_ERROR is None
+
+USER_AGENT = "tagscope.registry"
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 10.0
+# Body caps, in bytes. A tag page of 16 MiB holds some 500,000 tags.
+MAX_ERROR_BODY = 64 * 1024
+MAX_TOKEN_BODY = 1024 * 1024
+MAX_MANIFEST_BODY = 4 * 1024 * 1024
+MAX_PAGE_BODY = 16 * 1024 * 1024
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class Reply:
+    """What the client needs of a response, with the body already read (and capped)."""
+
+    method: str
+    url: str
+    status_code: int
+    reason: str
+    headers: t.Mapping[str, str]
+    content: bytes = field(repr=False)
+    attempts: int = 1
+
+    @property
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+    def json(self) -> t.Any:
+        return json.loads(self.content)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 4
+    max_wait: float = 60.0
+
+
+class Transport:
+    def __init__(
+        self,
+        session: requests.Session,
+        *,
+        verify: bool | str,
+        timeout: float,
+        policy: RetryPolicy,
+        sleep: t.Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.session = session
+        self.verify = verify
+        self.timeout = timeout
+        self.policy = policy
+        self.sleep = sleep
+        self.requests_sent = 0
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        params: list[tuple[str, str]] | None = None,
+        data: dict[str, str] | None = None,
+        limit: int = MAX_ERROR_BODY,
+    ) -> Reply:
+        """Send, retrying what is worth retrying; return the last reply or raise the last error."""
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                reply = self._once(method, url, headers=headers, params=params, data=data, limit=limit)
+            except RegistryConnectionError as exc:
+                delay = _backoff(attempt)
+                if not exc.retryable or not self._may_wait(attempt, waited, delay):
+                    if attempt > 1:
+                        exc.message += f" (after {attempt} attempts)"
+                        exc.args = (exc._render(),)
+                    raise
+                self.sleep(delay)
+                waited += delay
+                continue
+            reply.attempts = attempt
+            if reply.status_code not in RETRY_STATUSES:
+                return reply
+            retry_after = parse_retry_after(reply.headers.get("Retry-After"))
+            delay = _backoff(attempt) if retry_after is None else retry_after
+            if not self._may_wait(attempt, waited, delay):
+                return reply
+            self.sleep(delay)
+            waited += delay
+
+    def _may_wait(self, attempt: int, waited: float, delay: float) -> bool:
+        return attempt <= self.policy.retries and waited + delay <= self.policy.max_wait
+
+    def _once(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None,
+        params: list[tuple[str, str]] | None,
+        data: dict[str, str] | None,
+        limit: int,
+    ) -> Reply:
+        self.requests_sent += 1
+        shown = strip_query(url)
+        try:
+            with warnings.catch_warnings():
+                if self.verify is False:
+                    # The user chose validate_certs: false; one warning per request is noise.
+                    warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    data=data,
+                    verify=self.verify,
+                    timeout=self.timeout,
+                    allow_redirects=True,
+                    stream=True,
+                    auth=_no_netrc,
+                )
+                try:
+                    # An error body is only ever shown as an excerpt: read a little of it.
+                    content = _read(response, limit if response.status_code < 400 else MAX_ERROR_BODY, method, shown)
+                finally:
+                    response.close()
+        except requests.exceptions.SSLError as exc:
+            raise TLSError(
+                f"TLS failed: {_reason(exc)}",
+                method=method,
+                url=shown,
+                hint="set ca_path to the CA bundle that signed the registry's certificate "
+                "(or validate_certs: false for a registry you trust)",
+            ) from None
+        except requests.exceptions.Timeout:
+            raise RegistryConnectionError(
+                f"no answer within {self.timeout:g} s",
+                method=method,
+                url=shown,
+                hint="check that the registry is reachable, or raise timeout",
+            ) from None
+        except requests.exceptions.RequestException as exc:
+            error = RegistryConnectionError(
+                f"cannot connect: {_reason(exc)}",
+                method=method,
+                url=shown,
+                hint="check the registry host and port, and that it is reachable from where the task runs",
+            )
+            error.retryable = _dropped(exc)
+            raise error from None
+        return Reply(
+            method=method,
+            url=shown,
+            status_code=response.status_code,
+            reason=response.reason or "",
+            headers=CaseInsensitiveDict(response.headers),
+            content=content,
+        )
+
+
+def _read(response: requests.Response, limit: int, method: str, shown: str) -> bytes:
+    if method == "HEAD":
+        return b""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(_CHUNK):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            if response.status_code >= 400:
+                break  # an excerpt is all that is shown of an error
+            raise ProtocolError(
+                f"{response.status_code}: response body is larger than {limit // 1024} KiB",
+                method=method,
+                url=shown,
+                status=response.status_code,
+                hint="the server misbehaves; refusing to read more",
+            )
+    return b"".join(chunks)[: limit + 1] if response.status_code >= 400 else b"".join(chunks)
+
+
+def _backoff(attempt: int) -> float:
+    """Capped exponential backoff with jitter: about 0.5, 1, 2, 4 ... s, never above the cap."""
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
+    return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+
+def _dropped(exc: BaseException) -> bool:
+    """A connection the server reset or closed mid-answer: worth another try (a refusal is not)."""
+    text = _reason(exc)
+    return any(
+        marker in text
+        for marker in (
+            "Connection reset",
+            "Connection aborted",
+            "RemoteDisconnected",
+            "Broken pipe",
+            "without response",
+        )
+    ) or any(isinstance(e, (ConnectionResetError, BrokenPipeError)) for e in _chain(exc))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        inner = getattr(current, "reason", None)
+        if isinstance(inner, BaseException):
+            current = inner
+        elif current.args and isinstance(current.args[0], BaseException):
+            current = current.args[0]
+        elif len(current.args) > 1 and isinstance(current.args[1], BaseException):
+            current = current.args[1]
+        else:
+            current = current.__context__
+    return seen
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, without the pool noise."""
+    text = str(_chain(exc)[-1])
+    match = re.search(r"\[SSL: [A-Z_]+\][^(]*", text)
+    if match:
+        return match.group(0).strip()
+    return re.sub(r"<urllib3[^>]*>: ", "", text)
+
+
+def strip_query(url: str) -> str:
+    """URLs in messages lose their query: realms may carry account hints there."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def make_session() -> requests.Session:
+    # trust_env stays on: HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE work as users expect.
+    session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+def _no_netrc(request: t.Any) -> t.Any:
+    """An auth hook that adds nothing: with it, requests never sends ~/.netrc credentials."""
+    return request
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` in seconds, from delta-seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
