@@ -78,6 +78,29 @@ def run_module(args: dict[str, t.Any], *options: str, env: dict[str, str] | None
     return Run(process.returncode, output, result)
 
 
+def run_lookup(terms: list[str], options: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:
+    """``query('tagscope.registry.image_tags', *terms, **options)`` in an ad hoc debug task."""
+    command = [
+        str(BIN / "ansible"),
+        "localhost",
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        json.dumps({"ansible_python_interpreter": sys.executable, "lookup_terms": terms, "lookup_options": options}),
+        "-m",
+        "debug",
+        "-a",
+        "msg={{ query('tagscope.registry.image_tags', *lookup_terms, **lookup_options) }}",
+    ]
+    process = subprocess.run(
+        command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False
+    )
+    payload = process.stdout.partition(" => ")[2]
+    return Run(process.returncode, process.stdout + process.stderr, json.loads(payload) if payload else {})
+
+
 def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = None) -> Run:
     command = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook), *options]
     process = subprocess.run(

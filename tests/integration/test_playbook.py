@@ -7,6 +7,7 @@ import typing as t
 from pathlib import Path
 
 from .conftest import run_playbook
+from .test_credentials import bearer_token
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 
@@ -24,13 +25,18 @@ def test_check_mode(kit_vars: str) -> None:
 
 def test_secrets_never_appear_at_vvvv(kit: dict[str, t.Any], kit_vars: str, tmp_path: Path) -> None:
     canary = "Canary-7f3e9c:pw with space"
+    canary_token = "Canary-token-5d1b0a"
+    good_token = bearer_token(kit, "alice")
     # From a file: ansible-playbook echoes its command line at -vvvv.
     secrets = tmp_path / "secrets.json"
-    secrets.write_text(json.dumps({"canary_password": canary}))
+    secrets.write_text(
+        json.dumps({"canary_password": canary, "canary_token": canary_token, "canary_good_token": good_token})
+    )
     run = run_playbook(PLAYBOOKS / "canary.yml", "-e", kit_vars, "-e", f"@{secrets}", "-vvvv")
     assert run.rc == 0, run.output
-    # The failures really happened (so the canary went through every path).
-    assert "ignored=3" in run.output, run.output
-    assert canary not in run.output
-    assert "Canary-7f3e9c" not in run.output
-    assert kit["users"]["robot$ci"] not in run.output
+    # The failures really happened (so the canaries went through every path), and so did the successes.
+    assert "ignored=4" in run.output, run.output
+    for secret in (canary, "Canary-7f3e9c", canary_token, good_token, kit["users"]["robot$ci"]):
+        assert secret not in run.output
+    # Nor any token the kit's token server issued during the run.
+    assert "eyJ" not in run.output

@@ -8,9 +8,14 @@ mid-walk, foreign or relative ``Link`` headers, ``null`` tags, 429, HTML errors.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import socket
 import ssl
+import struct
 import threading
+import time
 import typing as t
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +45,10 @@ class Reply:
     status: int = 200
     body: t.Any = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
+    # Seconds to wait before answering (a slow server).
+    delay: float = 0.0
+    # Drop the connection with a TCP reset instead of answering.
+    reset: bool = False
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -54,7 +63,8 @@ def json_reply(body: t.Any, status: int = 200, headers: list[tuple[str, str]] | 
 
 
 class FaultServer:
-    def __init__(self, pki_dir: Path) -> None:
+    def __init__(self, pki_dir: Path, *, tls: bool = True) -> None:
+        self.tls = tls
         self.pki = (
             make_pki(pki_dir)
             if not (pki_dir / "ca.crt").exists()
@@ -77,6 +87,10 @@ class FaultServer:
         assert self._server is not None
         return f"127.0.0.1:{self._server.server_address[1]}"
 
+    @property
+    def url(self) -> str:
+        return f"{'https' if self.tls else 'http'}://{self.host}"
+
     def start(self) -> FaultServer:
         owner = self
 
@@ -98,6 +112,14 @@ class FaultServer:
                 )
                 owner.requests.append(request)
                 reply = owner.handler(request)
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.reset:
+                    self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    self.connection.close()
+                    self.close_connection = True
+                    self.wfile = io.BytesIO()  # what the base class flushes after us goes nowhere
+                    return
                 data = reply.payload()
                 self.send_response(reply.status)
                 for key, value in reply.headers:
@@ -105,15 +127,18 @@ class FaultServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 if self.command != "HEAD":
-                    self.wfile.write(data)
+                    # The client may have given up first (a timeout, a body it refused to read): expected.
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
+                        self.wfile.write(data)
 
             do_GET = do_HEAD = do_POST = _handle  # noqa: N815
 
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.load_cert_chain(self.pki["server_cert"], self.pki["server_key"])
         server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
-        server.socket = context.wrap_socket(server.socket, server_side=True)
+        if self.tls:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(self.pki["server_cert"], self.pki["server_key"])
+            server.socket = context.wrap_socket(server.socket, server_side=True)
         self._server = server
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self

@@ -270,7 +270,15 @@ class RegistryClient:
         return f"Bearer {token}"
 
     def _token(self, challenge: Challenge, scope: str, url: str, identity: Identity, *, refresh: bool) -> str:
-        realm = urljoin(url, challenge.params["realm"])
+        try:
+            realm = urljoin(url, challenge.params["realm"])
+            urlsplit(realm).port  # noqa: B018 - raises ValueError for a port out of range
+        except ValueError as exc:
+            raise ProtocolError(
+                f"401 with a Bearer realm that is not a valid URL ({exc})",
+                url=strip_query(url),
+                hint="the registry's auth configuration is broken",
+            ) from None
         service = challenge.params.get("service", "")
         key = (realm, service, scope, identity.cache_key)
         cached = self._tokens.get(key)
@@ -462,7 +470,9 @@ def _checked_next(response: Reply, url: str) -> str | None:
     try:
         return next_link(response.headers.get("Link"), url)
     except ProtocolError as exc:
-        raise ProtocolError(exc.message, method="GET", url=url, hint="refusing to follow it") from None
+        raise ProtocolError(
+            exc.message, method="GET", url=url, hint="refusing to follow it: it would carry the token elsewhere"
+        ) from None
 
 
 def _json_body(response: Reply, method: str, url: str) -> t.Any:

@@ -147,12 +147,13 @@ def next_link(value: str | None, request_url: str) -> str | None:
         rels = params.get("rel", "").lower().split()
         if "next" not in rels:
             continue
-        absolute = urljoin(request_url, target)
-        if _origin(absolute) != _origin(request_url):
-            raise ProtocolError(
-                f"registry sent a next-page Link to another origin ({_origin(absolute)}), "
-                f"refusing to follow it from {_origin(request_url)}"
-            )
+        try:
+            absolute = urljoin(request_url, target)
+            foreign = _origin(absolute) != _origin(request_url)
+        except ValueError as exc:  # a bad port or IPv6 literal
+            raise ProtocolError(f"registry sent a next-page Link that is not a valid URL ({exc})") from None
+        if foreign:
+            raise ProtocolError(f"registry sent a next-page Link to another origin, {_origin_text(absolute)}")
         return absolute
     return None
 
@@ -192,6 +193,11 @@ def _links(value: str) -> list[tuple[str, dict[str, str]]]:
             raise ProtocolError(
                 f"malformed Link header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
             )
+
+
+def _origin_text(url: str) -> str:
+    scheme, host, port = _origin(url)
+    return f"{scheme}://{host}:{port}"
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -141,10 +141,11 @@ def _split_registry(text: str) -> tuple[str | None, str]:
     if not sep:
         return None, text
     if "." in first or ":" in first or first == "localhost" or first.startswith("["):
-        if not _HOST.fullmatch(first):
+        port = first.rsplit(":", 1)[1] if ":" in first and not first.endswith("]") else ""
+        if not _HOST.fullmatch(first) or (port.isdigit() and not 0 < int(port) < 65536):
             raise InvalidReferenceError(
                 f"image reference {text!r} has an invalid registry host {first!r}",
-                hint="a registry is a hostname or IP, optionally with :port",
+                hint="a registry is a hostname or IP, optionally with :port (1 to 65535)",
             )
         return first.lower(), rest
     if first.lower() != first:

@@ -169,11 +169,15 @@ class Transport:
                 finally:
                     response.close()
         except requests.exceptions.SSLError as exc:
+            reason = _reason(exc)
+            plain = "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER_FAILURE" in reason
             raise TLSError(
-                f"TLS failed: {_reason(exc)}",
+                f"TLS failed: {reason}",
                 method=method,
                 url=shown,
-                hint="set ca_path to the CA bundle that signed the registry's certificate "
+                hint="the server seems to speak plain HTTP; list the registry in http_registries if that is intended"
+                if plain
+                else "set ca_path to the CA bundle that signed the registry's certificate "
                 "(or validate_certs: false for a registry you trust)",
             ) from None
         except requests.exceptions.Timeout:

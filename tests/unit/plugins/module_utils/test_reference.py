@@ -76,6 +76,8 @@ INVALID = [
     Invalid("ghcr.io/org//app", "component '' is not valid"),
     Invalid("ghcr.io/org/app-", "component 'app-' is not valid"),
     Invalid("reg_istry.io:5000/app", "invalid registry host"),
+    Invalid("registry.io:99999/app", "invalid registry host 'registry.io:99999'"),
+    Invalid("registry.io:0/app", "invalid registry host"),
     Invalid("ghcr.io/" + "a" * 250, "longer than 255"),
     Invalid(None, "must be a string"),
     Invalid(42, "must be a string"),
