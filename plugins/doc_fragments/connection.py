@@ -72,7 +72,7 @@ options:
     description:
       - How many times to retry a request the registry answered with 429, 408, 500, 502, 503 or 504, or whose
         connection dropped. Waits follow C(Retry-After) when the registry sends it (in seconds or as a date),
-        otherwise an exponential backoff with jitter (about 0.5, 1, 2, 4 seconds, at most 10).
+        otherwise an exponential backoff with jitter (up to 0.5, 1, 2, 4 ... seconds, never over 10).
       - Authentication failures and other 4xx answers are never retried. V(0) disables retries.
     type: int
     default: 4

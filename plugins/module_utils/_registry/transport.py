@@ -228,7 +228,7 @@ def _read(response: requests.Response, limit: int, method: str, shown: str) -> b
 
 
 def _backoff(attempt: int) -> float:
-    """Capped exponential backoff with jitter: about 0.5, 1, 2, 4 ... s, never above the cap."""
+    """Capped exponential backoff with jitter: between half and all of 0.5, 1, 2, 4 ... s, never above the cap."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
     return ceiling / 2 + random.uniform(0, ceiling / 2)
 
