@@ -29,7 +29,7 @@ def challenge_headers(draw: st.DrawFn) -> tuple[str, list[tuple[str, dict[str, s
     """Well-formed headers built from parts, with the challenges they must parse to."""
     built = []
     parts = []
-    for _ in range(draw(st.integers(1, 3))):
+    for _index in range(draw(st.integers(1, 3))):
         scheme = draw(token)
         params = draw(st.dictionaries(token.map(str.lower), quoted_value, max_size=3))
         escaped = ", ".join(
