@@ -40,3 +40,15 @@ def test_secrets_never_appear_at_vvvv(kit: dict[str, t.Any], kit_vars: str, tmp_
         assert secret not in run.output
     # Nor any token the kit's token server issued during the run.
     assert "eyJ" not in run.output
+
+
+def test_role_secrets_never_appear_at_vvvv(kit: dict[str, t.Any], kit_vars: str, tmp_path: Path) -> None:
+    canary = "Role-canary-3a9f:pw"
+    secrets = tmp_path / "secrets.json"
+    secrets.write_text(json.dumps({"canary_password": canary}))
+    run = run_playbook(PLAYBOOKS / "role_canary.yml", "-e", kit_vars, "-e", f"@{secrets}", "-vvvv")
+    assert run.rc == 0, run.output
+    assert "rescued=1" in run.output, run.output
+    assert "tag_gate: 1 image checked, 1 required tag present" in run.output
+    for secret in (canary, "Role-canary", kit["users"]["robot$ci"]):
+        assert secret not in run.output
