@@ -52,8 +52,8 @@ def ansible_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_module(args: dict[str, t.Any], *options: str, env: dict[str, str] | None = None) -> Run:
-    """``ansible localhost -m tagscope.registry.image_tags -a '<json>'``; the result parsed from its output."""
+def _ad_hoc(module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str, str] | None) -> Run:
+    """``ansible localhost -m MODULE -a ARGS``; the result parsed from its one-line output."""
     command = [
         str(BIN / "ansible"),
         "localhost",
@@ -62,43 +62,28 @@ def run_module(args: dict[str, t.Any], *options: str, env: dict[str, str] | None
         "-c",
         "local",
         "-e",
-        f"ansible_python_interpreter={sys.executable}",
+        json.dumps({"ansible_python_interpreter": sys.executable, **extra_vars}),
         "-m",
-        "tagscope.registry.image_tags",
+        module,
         "-a",
-        json.dumps(args),
-        *options,
-    ]
-    process = subprocess.run(
-        command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False
-    )
-    output = process.stdout + process.stderr
-    payload = process.stdout.partition(" => ")[2]
-    result = json.loads(payload) if payload else {}
-    return Run(process.returncode, output, result)
-
-
-def run_lookup(terms: list[str], options: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:
-    """``query('tagscope.registry.image_tags', *terms, **options)`` in an ad hoc debug task."""
-    command = [
-        str(BIN / "ansible"),
-        "localhost",
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        "-e",
-        json.dumps({"ansible_python_interpreter": sys.executable, "lookup_terms": terms, "lookup_options": options}),
-        "-m",
-        "debug",
-        "-a",
-        "msg={{ query('tagscope.registry.image_tags', *lookup_terms, **lookup_options) }}",
+        args,
     ]
     process = subprocess.run(
         command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False
     )
     payload = process.stdout.partition(" => ")[2]
     return Run(process.returncode, process.stdout + process.stderr, json.loads(payload) if payload else {})
+
+
+def run_module(args: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:
+    """The image_tags module with ``args`` (JSON, so ``robot$ci`` and friends need no quoting)."""
+    return _ad_hoc("tagscope.registry.image_tags", json.dumps(args), {}, env)
+
+
+def run_lookup(terms: list[str], options: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:
+    """``query('tagscope.registry.image_tags', *terms, **options)`` in an ad hoc debug task."""
+    query = "msg={{ query('tagscope.registry.image_tags', *lookup_terms, **lookup_options) }}"
+    return _ad_hoc("debug", query, {"lookup_terms": terms, "lookup_options": options}, env)
 
 
 def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = None) -> Run:

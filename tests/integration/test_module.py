@@ -136,7 +136,7 @@ def test_open_registry_with_2500_tags(kit: dict[str, t.Any]) -> None:
     assert len(tags) == len(set(tags)) == kit["repos"]["public/many"]["count"], run.output
 
 
-@pytest.mark.parametrize("page_size", [None, 1000, 7])
+@pytest.mark.parametrize("page_size", [None, 1000, 30])
 def test_paging_collects_every_tag(kit: dict[str, t.Any], page_size: int | None) -> None:
     args = {"images": [f"{kit['paging_registry']}/public/many"], "ca_path": kit["ca"]}
     if page_size:
