@@ -75,9 +75,10 @@ def _ad_hoc(module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str,
     return Run(process.returncode, process.stdout + process.stderr, json.loads(payload) if payload else {})
 
 
-def run_module(args: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:
+def run_module(args: dict[str, t.Any], *, env: dict[str, str] | None = None, python: str | None = None) -> Run:
     """The image_tags module with ``args`` (JSON, so ``robot$ci`` and friends need no quoting)."""
-    return _ad_hoc("tagscope.registry.image_tags", json.dumps(args), {}, env)
+    target = {"ansible_python_interpreter": python} if python else {}
+    return _ad_hoc("tagscope.registry.image_tags", json.dumps(args), target, env)
 
 
 def run_lookup(terms: list[str], options: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:

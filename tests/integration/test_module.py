@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -189,3 +191,13 @@ def test_request_sequence_of_one_anonymous_listing(kit: dict[str, t.Any]) -> Non
     ]
     tokens = [line.split(" ", 1)[1] for line in token_log.read_text()[offsets[1] :].splitlines()]
     assert tokens == ["GET /token user=None service='tagscope-kit' scopes=['repository:public/hello:pull'] -> 200"]
+
+
+def test_target_without_requests(tmp_path: Path) -> None:
+    """A managed host whose Python lacks requests gets Ansible's missing-library message, not a traceback."""
+    bare = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    run = run_module({"images": ["alpine"]}, python=str(bare / "bin" / "python"))
+    assert run.rc != 0
+    assert run.result["msg"].startswith("Failed to import the required Python library (requests)")
+    assert "Traceback" not in run.output
