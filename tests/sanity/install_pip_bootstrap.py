@@ -1,7 +1,7 @@
 """Give ansible-test a pip bootstrap script that works without its download host.
 
 ansible-test creates a virtual environment per sanity test and bootstraps pip
-in it with a get-pip script from ci-files.testing.ansible.com, which this
+in it with a get-pip script from its own download host, which this
 project's machines cannot reach (only the package registries). The stand-in
 below bootstraps the pip bundled with Python (ensurepip), then lets that pip
 install the exact pip version ansible-test asked for, from PyPI.
