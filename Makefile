@@ -21,6 +21,7 @@ system-deps:
 	[ -x /usr/bin/docker-registry ] || missing="$$missing docker-registry"; \
 	$(PYTHON) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v git >/dev/null || missing="$$missing git"; \
+	$(PYTHON) -W ignore -c 'import crypt' 2>/dev/null || command -v htpasswd >/dev/null || missing="$$missing apache2-utils"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && \
