@@ -9,11 +9,11 @@ import os
 import re
 import time
 import typing as t
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
-from .credentials import CredentialStore, Identity
+from .credentials import CredentialStore, Identity, basic_header
 from .errors import (
     AuthenticationError,
     ConfigurationError,
@@ -242,15 +242,7 @@ class RegistryClient:
         for scheme in ("bearer", "basic"):
             for challenge in challenges:
                 if challenge.scheme == scheme:
-                    if scheme == "bearer" and not challenge.params.get("realm"):
-                        raise ProtocolError(
-                            "401 with a Bearer challenge that has no realm",
-                            method=method,
-                            url=url,
-                            status=401,
-                            hint="the registry's auth configuration is incomplete",
-                        )
-                    return challenge
+                    return _resolved(challenge, method, url) if scheme == "bearer" else challenge
         offered = ", ".join(c.scheme for c in challenges) or "none"
         raise AuthenticationError(
             f"401 UNAUTHORIZED and no Bearer or Basic challenge (offered: {offered})",
@@ -270,15 +262,7 @@ class RegistryClient:
         return f"Bearer {token}"
 
     def _token(self, challenge: Challenge, scope: str, url: str, identity: Identity, *, refresh: bool) -> str:
-        try:
-            realm = urljoin(url, challenge.params["realm"])
-            urlsplit(realm).port  # noqa: B018 - raises ValueError for a port out of range
-        except ValueError as exc:
-            raise ProtocolError(
-                f"401 with a Bearer realm that is not a valid URL ({exc})",
-                url=strip_query(url),
-                hint="the registry's auth configuration is broken",
-            ) from None
+        realm = challenge.params["realm"]  # absolute, checked by _resolved()
         service = challenge.params.get("service", "")
         key = (realm, service, scope, identity.cache_key)
         cached = self._tokens.get(key)
@@ -302,7 +286,7 @@ class RegistryClient:
             headers = {}
             basic = identity.basic_header() or (
                 # After a 404 to the OAuth2 POST: registries such as ACR take the refresh token as a password.
-                Identity(username=identity.username or "<token>", password=identity.identity_token).basic_header()
+                basic_header(identity.username or "<token>", identity.identity_token)
                 if identity.identity_token
                 else None
             )
@@ -314,7 +298,7 @@ class RegistryClient:
             raise AuthenticationError(
                 f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
                 f"the credentials of {identity.describe()}" + (f" ({detail})" if detail else ""),
-                method=response.method or "GET",
+                method=response.method,
                 url=shown,
                 status=response.status_code,
                 code=code,
@@ -326,20 +310,20 @@ class RegistryClient:
             code, detail = _error_detail(response)
             raise AuthenticationError(
                 f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server refuses anonymous access",
-                method="GET",
+                method=response.method,
                 url=shown,
                 status=response.status_code,
                 code=code,
                 hint="set username and password for this registry, or log in with docker login or podman login",
             )
         if response.status_code != 200:
-            self._fail(response, None, response.method or "GET", shown)
-        body = _json_body(response, "GET", shown)
+            self._fail(response, None, response.method, shown)
+        body = _json_body(response, response.method, shown)
         value = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise ProtocolError(
                 "token response has neither 'token' nor 'access_token'",
-                method="GET",
+                method=response.method,
                 url=shown,
                 status=200,
             )
@@ -438,6 +422,31 @@ class RegistryClient:
 
 
 # -- helpers ------------------------------------------------------------------
+
+
+def _resolved(challenge: Challenge, method: str, url: str) -> Challenge:
+    """The Bearer challenge with its realm made absolute (it may be relative to the registry URL)."""
+    realm = challenge.params.get("realm")
+    if not realm:
+        raise ProtocolError(
+            "401 with a Bearer challenge that has no realm",
+            method=method,
+            url=url,
+            status=401,
+            hint="the registry's auth configuration is incomplete",
+        )
+    try:
+        absolute = urljoin(url, realm)
+        urlsplit(absolute).port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ProtocolError(
+            f"401 with a Bearer realm that is not a valid URL ({exc})",
+            method=method,
+            url=url,
+            status=401,
+            hint="the registry's auth configuration is broken",
+        ) from None
+    return replace(challenge, params={**challenge.params, "realm": absolute})
 
 
 def _check_realm(realm: str, registry_url: str, identity: Identity) -> None:

@@ -60,9 +60,7 @@ class Identity:
     def basic_header(self) -> str | None:
         if not (self.username and self.password):
             return None
-        # requests' own Basic auth encodes latin-1; registries expect UTF-8.
-        raw = f"{self.username}:{self.password}".encode()
-        return "Basic " + base64.b64encode(raw).decode("ascii")
+        return basic_header(self.username, self.password)
 
     def describe(self) -> str:
         """``user 'alice'`` plus where it came from, for messages."""
@@ -78,6 +76,12 @@ class Identity:
 
 
 ANONYMOUS = Identity()
+
+
+def basic_header(username: str, password: str) -> str:
+    # requests' own Basic auth encodes latin-1; registries expect UTF-8.
+    raw = f"{username}:{password}".encode()
+    return "Basic " + base64.b64encode(raw).decode("ascii")
 
 
 class CredentialStore:

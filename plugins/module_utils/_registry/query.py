@@ -111,8 +111,6 @@ def query_images(
     texts: t.Sequence[str],
     options: ClientOptions,
     query: QueryOptions | None = None,
-    *,
-    sleep: t.Callable[[float], None] = time.sleep,
 ) -> list[ImageResult]:
     """Tags of every image, and existence and digest of the tags or digests they name.
 
@@ -129,7 +127,7 @@ def query_images(
         checked = [r for r in results if query.manifests and r.wanted]
         for result in checked:
             _guarded(result, run.check)
-        waited = _wait(run, [r for r in checked if not r.exists], query, sleep)
+        waited = _wait(run, [r for r in checked if not r.exists], query)
         if query.list_tags:
             for result in results:
                 _guarded(result, lambda r: _describe(run, r, query.selection))
@@ -157,7 +155,7 @@ def _describe(run: _Run, result: ImageResult, selection: Selection) -> None:
     result.latest = selection.latest(selected)
 
 
-def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions, sleep: t.Callable[[float], None]) -> float:
+def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions) -> float:
     """Poll the missing tags until they all exist or ``wait_timeout`` passes; return seconds waited."""
     if not pending or query.wait_timeout <= 0:
         return 0.0
@@ -167,7 +165,7 @@ def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions, sleep: t.C
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        sleep(min(query.wait_interval, remaining))
+        time.sleep(min(query.wait_interval, remaining))
         for result in pending:
             _guarded(result, run.check)
         pending = [r for r in pending if not r.exists]
