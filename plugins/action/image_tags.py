@@ -28,7 +28,9 @@ class ActionModule(ActionBase):
             )
         )
         new = result.get("ansible_facts", {}).get(FACT)
-        earlier = (task_vars or {}).get(FACT)
+        # Through ansible_facts: the top-level variable is gone when fact injection is off (INJECT_FACTS_AS_VARS).
+        facts = (task_vars or {}).get("ansible_facts")
+        earlier = facts.get(FACT) if isinstance(facts, dict) else None
         if isinstance(new, dict) and isinstance(earlier, dict):
             result["ansible_facts"][FACT] = {**earlier, **new}
         return result

@@ -14,8 +14,9 @@ options:
       - User name for the registry (for Harbor robot accounts, the full name such as V(robot$ci)).
       - Sent to the registry only as HTTP Basic credentials, to its token service or, for registries that
         answer with a Basic challenge (ECR, htpasswd), to the registry itself.
-      - O(username), O(password) and O(token) apply to every image of the task; with images on several registries,
-        let each registry's credentials come from the docker or podman files instead (see O(auth_file)).
+      - O(username), O(password) and O(token) belong to one registry and are never sent to another, the registry
+        of the task's images when they are all on one, otherwise the one O(auth_registry) names. Images on other
+        registries take their credentials from the docker or podman files (see O(auth_file)), or go anonymous.
       - Without any credentials the registry is asked anonymously.
       - The module falls back to E(TAGSCOPE_REGISTRY_USERNAME).
     type: str
@@ -31,6 +32,15 @@ options:
         image."
       - Takes precedence over O(username) and O(password). Never logged or returned.
       - The module falls back to E(TAGSCOPE_REGISTRY_TOKEN).
+    type: str
+  auth_registry:
+    description:
+      - The registry (host and port, such as V(ghcr.io) or V(registry.example.com:5000)) that O(username),
+        O(password) and O(token) belong to. They are sent only for images on that registry.
+      - Needed when explicit credentials are given and the images are on more than one registry; without it such a
+        task fails before any request. It must be the registry of at least one image.
+      - V(docker.io), V(index.docker.io) and V(https://index.docker.io/v1/) all name Docker Hub.
+      - The module falls back to E(TAGSCOPE_REGISTRY_AUTH_REGISTRY).
     type: str
   auth_file:
     description:
@@ -111,6 +121,11 @@ options:
       - name: TAGSCOPE_REGISTRY_TOKEN
     vars:
       - name: tagscope_registry_token
+  auth_registry:
+    env:
+      - name: TAGSCOPE_REGISTRY_AUTH_REGISTRY
+    vars:
+      - name: tagscope_registry_auth_registry
   auth_file:
     vars:
       - name: tagscope_registry_auth_file

@@ -13,13 +13,14 @@ options:
     description:
       - Keep only tags that match one of these regular expressions (Python C(re) syntax).
       - Anchored at both ends, as if written C(^...$), so V(1[.]4[.].*) keeps V(1.4.0) but not V(11.4.0).
-    type: list
-    elements: str
+      - A list of patterns, or a single pattern as a string (which is never split at commas, so
+        V(v?[0-9]{1,2}\\..*) is one pattern).
+    type: raw
   exclude:
     description:
       - Drop tags that match one of these regular expressions; anchored like O(include).
-    type: list
-    elements: str
+      - A list of patterns, or a single pattern as a string, like O(include).
+    type: raw
   constraint:
     description:
       - Keep only version tags within this range, written as comma-separated clauses that must all hold,

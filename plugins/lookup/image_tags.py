@@ -39,7 +39,10 @@ options:
     default: false
 notes:
   - Use C(query) (or C(wantlist=true)) to get a list; C(lookup) joins the tags with commas.
-  - Tags are returned in the order the registry lists them.
+  - Tags are returned in version order (see O(sort)), unless O(sort) says otherwise.
+  - An option the lookup does not know (a misspelt V(contraint=)) fails, naming the options there are.
+  - "The C(tagscope_registry_*) variables are templated, so C(tagscope_registry_password: '{{ vault_password }}')
+    works, vaulted values included."
 seealso:
   - module: tagscope.registry.image_tags
     description: Also checks tags exist, returns digests and sets the C(image_tags) fact.
@@ -90,6 +93,7 @@ _raw:
   sample: [1.4.0, 1.4.1, 1.4.2, latest]
 """
 
+import difflib
 import typing as t
 
 from ansible.errors import AnsibleLookupError
@@ -109,7 +113,10 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.transp
 
 class LookupModule(LookupBase):
     def run(self, terms: list[t.Any], variables: dict[str, t.Any] | None = None, **kwargs: t.Any) -> list[str]:
-        self.set_options(var_options=variables, direct=kwargs)
+        self.set_options(var_options=self._templated(variables), direct=kwargs)
+        unknown = sorted(set(kwargs) - set(self._options))
+        if unknown:
+            raise AnsibleLookupError(_unknown_options(unknown, [name for name in self._options if name != "_terms"]))
         if not HAS_REQUESTS:
             raise AnsibleLookupError(missing_required_lib("requests"))
         if not terms:
@@ -129,3 +136,32 @@ class LookupModule(LookupBase):
         if self.get_option("latest"):
             return [result.latest for result in results if result.latest is not None]
         return [tag for result in results for tag in result.tags or []]
+
+    def _templated(self, variables: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
+        """This lookup's own variables (``tagscope_registry_*``), templated.
+
+        The config system reads variables as they are written: ``tagscope_registry_password: "{{ vault_pw }}"``
+        would otherwise arrive as the text ``{{ vault_pw }}``. Other variables are left alone.
+        """
+        if not variables or self._templar is None:
+            return variables
+        templated = dict(variables)
+        for name in variables:
+            if name.startswith(VARIABLE_PREFIX):
+                templated[name] = self._templar.template(variables[name])
+        return templated
+
+
+VARIABLE_PREFIX = "tagscope_registry_"
+
+
+def _unknown_options(unknown: list[str], known: list[str]) -> str:
+    """``unknown option 'contraint' (did you mean 'constraint'?)``, and the options there are."""
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, known, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (
+        f"tagscope.registry.image_tags: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
+        f"the options are {', '.join(sorted(known))}"
+    )

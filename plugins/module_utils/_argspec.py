@@ -13,7 +13,7 @@ import typing as t
 from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import ClientOptions
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity, registry_key
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import SORTS, Selection
@@ -21,6 +21,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.select
 ENV_USERNAME = "TAGSCOPE_REGISTRY_USERNAME"
 ENV_PASSWORD = "TAGSCOPE_REGISTRY_PASSWORD"
 ENV_TOKEN = "TAGSCOPE_REGISTRY_TOKEN"
+ENV_AUTH_REGISTRY = "TAGSCOPE_REGISTRY_AUTH_REGISTRY"
 ENV_CA_PATH = "TAGSCOPE_REGISTRY_CA_PATH"
 ENV_VALIDATE_CERTS = "TAGSCOPE_REGISTRY_VALIDATE_CERTS"
 ENV_TIMEOUT = "TAGSCOPE_REGISTRY_TIMEOUT"
@@ -32,6 +33,7 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
         "username": {"type": "str", "fallback": (env_fallback, [ENV_USERNAME])},
         "password": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_PASSWORD])},
         "token": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_TOKEN])},
+        "auth_registry": {"type": "str", "fallback": (env_fallback, [ENV_AUTH_REGISTRY])},
         "auth_file": {"type": "path", "no_log": False},
         "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, [ENV_VALIDATE_CERTS])},
         "ca_path": {"type": "path", "fallback": (env_fallback, [ENV_CA_PATH])},
@@ -46,8 +48,9 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
 def selection_argument_spec() -> dict[str, dict[str, t.Any]]:
     """Options that choose and order tags and gate on them (module and lookup)."""
     return {
-        "include": {"type": "list", "elements": "str"},
-        "exclude": {"type": "list", "elements": "str"},
+        # raw: a list, or one pattern as a string (type list would split it at commas).
+        "include": {"type": "raw"},
+        "exclude": {"type": "raw"},
         "constraint": {"type": "str"},
         "prereleases": {"type": "bool", "default": False},
         "sort": {"type": "str", "default": "version", "choices": list(SORTS)},
@@ -128,8 +131,10 @@ def client_options(params: t.Mapping[str, t.Any]) -> ClientOptions:
     retry_max_wait = params.get("retry_max_wait")
     if retry_max_wait is not None and retry_max_wait < 0:
         raise ConfigurationError(f"retry_max_wait must be 0 or more seconds, got {retry_max_wait:g}")
+    auth_registry = params.get("auth_registry")
     return ClientOptions(
         credentials=explicit,
+        credentials_registry=registry_key(auth_registry) if auth_registry else None,
         retries=4 if retries is None else retries,
         retry_max_wait=60.0 if retry_max_wait is None else float(retry_max_wait),
         http_registries=frozenset(host.strip().lower() for host in params.get("http_registries") or ()),

@@ -57,6 +57,10 @@ options:
     type: bool
     default: true
 notes:
+  - "On a play over many hosts, gate with O(fail_on_missing=true), C(delegate_to: localhost), C(run_once: true) and
+    C(any_errors_fatal: true): the registry is asked once, every host gets the result and the facts, and a missing
+    tag stops the play for every host (see the examples), or use the C(tagscope.registry.tag_gate) role, which
+    does this for you."
   - The C(image_tags) fact is merged with the one earlier tasks set for the host, image by image,
     so a second task adds its images instead of replacing the first task's.
   - The fact and RV(images[].tags) hold the tags after O(include), O(exclude), O(constraint), O(sort) and O(limit).
@@ -99,7 +103,17 @@ EXAMPLES = r"""
 
 - name: Use the fact
   ansible.builtin.debug:
-    msg: "{{ image_tags['registry.example.com:5000/team/app'] }}"
+    msg: "{{ ansible_facts.image_tags['registry.example.com:5000/team/app'] }}"
+
+- name: On a fleet, ask once from the controller; a missing tag stops every host of the play
+  tagscope.registry.image_tags:
+    images:
+      - ghcr.io/example/api:{{ release }}
+      - ghcr.io/example/web:{{ release }}
+    fail_on_missing: true
+  delegate_to: localhost
+  run_once: true          # one query; its result and facts go to every host of the batch
+  any_errors_fatal: true  # a failure stops the play for every host, whichever host ran it
 
 - name: Fail unless the tag exists, naming the nearest tags that do (one HEAD request, no listing)
   tagscope.registry.image_tags:

@@ -78,7 +78,23 @@ def deploy(
         "gather_facts": False,
         **(play or {}),
     }
-    if how == "roles":
+    if how == "module":
+        # The pattern the module's documentation shows for playbooks that call it directly.
+        query = {
+            "name": "Gate",
+            "tagscope.registry.image_tags": {
+                "images": images,
+                "fail_on_missing": True,
+                "username": "alice",
+                "password": "{{ kit_users['alice'] }}",
+                "ca_path": "{{ kit_ca }}",
+            },
+            "delegate_to": "localhost",
+            "run_once": True,
+            "any_errors_fatal": True,
+        }
+        plays["tasks"] = [query, deploy_task]
+    elif how == "roles":
         plays["roles"] = [{"role": "tagscope.registry.tag_gate", **gate_vars}]
         plays["tasks"] = [deploy_task]
     else:
@@ -175,6 +191,8 @@ class Inclusion(t.NamedTuple):
 
 INCLUSIONS = [
     Inclusion("roles", {}),
+    Inclusion("module", {}, hosts=20),
+    Inclusion("module", {"serial": 8}, hosts=20),
     Inclusion("include_role", {}, hosts=20),
     Inclusion("include_role_run_once", {}, hosts=20),
     Inclusion("import_role", {}, hosts=20),
@@ -200,7 +218,10 @@ def test_a_missing_tag_stops_every_host(kit: dict[str, t.Any], tmp_path: Path, c
     )
     assert run.rc != 0
     assert run.deployed == {}, f"deployed past a failed gate: {sorted(run.deployed)}"
-    assert MISSING.format(reference=missing) in run.output
+    if case.how == "module":
+        assert f"1.4.2 not found in {kit['token_registry']}/private/app; nearest: 1.4.1, 1.5.0" in run.output
+    else:
+        assert MISSING.format(reference=missing) in run.output
 
 
 def test_per_host_images_missing_on_one_host_stop_them_all(kit: dict[str, t.Any], tmp_path: Path) -> None:

@@ -228,3 +228,22 @@ def test_gating_playbook(kit_vars: str) -> None:
     run = run_playbook(PLAYBOOKS / "gating.yml", "-e", kit_vars)
     assert run.rc == 0, run.output
     assert "failed=0" in run.output, run.output
+
+
+def test_waiting_on_a_repository_that_does_not_exist_says_it_waited(kit: dict[str, t.Any]) -> None:
+    missing = f"{kit['token_registry']}/private/never-pushed:1.0"
+    run = run_module({"images": [missing], "wait_timeout": 1, "wait_interval": 0.5, **alice(kit)})
+    assert run.rc != 0
+    assert run.result["msg"].startswith(
+        f"1.0 not found in {kit['token_registry']}/private/never-pushed; "
+        "the repository does not exist or is not visible to these credentials (after waiting 1"
+    ), run.result["msg"]
+    assert run.result["missing"] == [missing]
+    assert run.result["images"][0]["tags"] is None
+
+
+def test_a_missing_tag_in_a_missing_repository_is_reported_not_raised(kit: dict[str, t.Any]) -> None:
+    missing = f"{kit['token_registry']}/private/never-pushed:1.0"
+    run = run_module({"images": [missing], **alice(kit)})
+    assert run.rc == 0, run.output
+    assert (run.result["images"][0]["exists"], run.result["images"][0]["tags"]) == (False, None)

@@ -5,7 +5,10 @@
   loose versions, ``latest``, ``sha-...``), each its own manifest; ``1.0.0`` is a
   Docker v2 manifest and ``multi`` an OCI index, to check digests per media type;
 - ``restricted/vault``: only ``admin`` may pull it (access denied for others);
-- ``public/many``: 2,500 tags, for paging.
+- ``public/many``: 2,500 tags, for paging;
+- stand-ins for the repositories the documentation's examples name (``EXAMPLE_REPOS``: ``example/api`` for
+  ``ghcr.io/example/api``, ``library/alpine`` for Docker Hub's ``alpine``, ...), readable anonymously and by every
+  user, so that tests/integration/test_examples.py runs every documented example against the kit.
 """
 
 from __future__ import annotations
@@ -62,6 +65,21 @@ PRIVATE_TAGS = [
     "2.2.0",
 ]
 BIG_COUNT = 2500
+# The repositories the examples in README.md, docs/, the role README and the plugins' EXAMPLES name, by path.
+# Their tags make each documented outcome true: api and web have 1.4.2 (the quick start's deploy passes), org/api
+# lacks it (the gating guide's failure example fails as shown, nearest 1.4.1 and 1.5.0).
+EXAMPLE_REPOS = {
+    "example/api": ["1.4.0", "1.4.1", "1.4.2", "1.5.0", "2.0.0-rc.1", "v1.3.0", "v1.4.0", "latest"],
+    "example/web": ["1.4.0", "1.4.2", "latest"],
+    "example/app": ["1.0.0", "latest"],
+    "org/app": ["1.4.2", "1.9.0", "1.10.0", "2.0.0-rc.1", "v1.0.0", "v2.0.0", "latest"],
+    "org/api": ["1.4.1", "1.5.0"],
+    "org/web": ["1.4.0"],
+    "team/app": ["1.0.0", "1.1.0"],
+    "project/app": ["1.0.0"],
+    "library/alpine": ["3.19", "3.20", "latest"],
+    "library/redis": ["7.2", "7.4", "latest"],
+}
 
 
 def _digest(data: bytes) -> str:
@@ -207,5 +225,13 @@ def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         digests = set(pool.map(push, [tags[i::6] for i in range(6)]))
+        repos.update(pool.map(lambda item: (item[0], _push_shared(pusher, *item)), EXAMPLE_REPOS.items()))
     repos["public/many"] = {"count": BIG_COUNT, "digest": digests.pop(), "first": tags[0], "last": tags[-1]}
     return repos
+
+
+def _push_shared(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]:
+    """One image under every tag: cheap, for repositories whose tags matter and digests do not."""
+    session = pusher.session()
+    body, media_type = pusher.image(session, name, name)
+    return {tag: pusher.manifest(session, name, tag, body, media_type) for tag in tags}

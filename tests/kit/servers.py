@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from .pki import libtrust_key_id
+from .seed import EXAMPLE_REPOS
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -103,7 +104,7 @@ class TokenIssuer:
     def allowed(self, user: str | None, name: str, actions: list[str]) -> list[str]:
         if user == "admin":
             return actions
-        if name.startswith("public/") or (user and name.startswith("private/")):
+        if name in EXAMPLE_REPOS or name.startswith("public/") or (user and name.startswith("private/")):
             return [a for a in actions if a == "pull"]
         return []
 

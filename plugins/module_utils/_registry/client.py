@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import os
 import re
 import time
@@ -68,8 +69,10 @@ class _Token:
 class ClientOptions:
     """What a run of the module or the lookup configures."""
 
-    # Explicit credentials (options or environment), for every image of the run.
+    # Explicit credentials (options or environment), for the images on one registry: credentials_registry
+    # (normalized), or the only registry of the run when it is None.
     credentials: Identity | None = None
+    credentials_registry: str | None = None
     # A docker config.json or podman auth.json to read instead of the usual places.
     auth_file: str | None = None
     # Where HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE, ... are read (None: the process environment).
@@ -110,7 +113,12 @@ class RegistryClient:
             timeout=options.timeout,
             policy=RetryPolicy(retries=options.retries, max_wait=options.retry_max_wait),
         )
-        self.store = CredentialStore(explicit=options.credentials, auth_file=options.auth_file, environ=options.environ)
+        self.store = CredentialStore(
+            explicit=options.credentials,
+            explicit_registry=options.credentials_registry,
+            auth_file=options.auth_file,
+            environ=options.environ,
+        )
         self._challenges: dict[str, Challenge] = {}
         self._tokens: dict[tuple[str, str, str, str], _Token] = {}
 
@@ -446,7 +454,53 @@ def _resolved(challenge: Challenge, method: str, url: str) -> Challenge:
             status=401,
             hint="the registry's auth configuration is broken",
         ) from None
+    _check_realm_address(absolute, url, method)
     return replace(challenge, params={**challenge.params, "realm": absolute})
+
+
+def _check_realm_address(realm: str, registry_url: str, method: str) -> None:
+    """Refuse a realm on an address a registry has no business steering a client to.
+
+    As go-containerregistry does: a link-local (169.254.0.0/16, fe80::/10, the cloud metadata service) or
+    unspecified (0.0.0.0, ::) IP literal always; a loopback or private one unless the registry is on that same
+    host (a registry on 127.0.0.1 or 10.0.0.5 with its token service beside it is fine). Checked before any
+    request goes to the realm.
+    """
+    host = urlsplit(realm).hostname or ""
+    address = _ip_literal(host)
+    if address is None:
+        return
+    if address.is_link_local or address.is_unspecified:
+        why = "a link-local address" if address.is_link_local else "an unspecified address"
+    elif address.is_loopback or address.is_private:
+        registry_host = urlsplit(registry_url).hostname or ""
+        registry_address = _ip_literal(registry_host)
+        same = registry_address == address or (
+            address.is_loopback
+            and (registry_host == "localhost" or (registry_address is not None and registry_address.is_loopback))
+        )
+        if same:
+            return
+        why = f"{'a loopback' if address.is_loopback else 'a private'} address, and the registry is not on that host"
+    else:
+        return
+    raise ProtocolError(
+        f"401 with a Bearer realm {strip_query(realm)} on {why}; refusing to ask it for a token",
+        method=method,
+        url=registry_url,
+        status=401,
+        hint="a registry must not steer credentials to internal addresses; check the registry's auth configuration",
+    )
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def _check_realm(realm: str, registry_url: str, identity: Identity) -> None:

@@ -4,10 +4,14 @@
 
 Precedence, for each image:
 1. ``token`` (an explicit, pre-obtained bearer token), then ``username``/``password`` (options or environment);
-   explicit credentials apply to every image of the task;
-2. the file named by ``auth_file`` alone, if set; otherwise the first of these files that has an entry for the
-   image's registry: ``$REGISTRY_AUTH_FILE``, ``$DOCKER_CONFIG/config.json`` (or ``~/.docker/config.json``),
-   ``$XDG_RUNTIME_DIR/containers/auth.json``, ``~/.config/containers/auth.json``.
+   explicit credentials belong to one registry: ``auth_registry``, or the one registry all images are on
+   (``query_images`` refuses a task with images on several registries and no ``auth_registry``). Images on other
+   registries take their own credentials from the files below, or go anonymous;
+2. the file named by ``auth_file`` alone, if set; otherwise the first of these that has an entry for the
+   image's registry: ``$REGISTRY_AUTH_FILE``, ``$DOCKER_AUTH_CONFIG`` (a whole config.json in the variable),
+   ``$DOCKER_CONFIG/config.json`` (or ``~/.docker/config.json``), ``$XDG_RUNTIME_DIR/containers/auth.json``
+   (or ``/run/containers/$UID/auth.json`` when XDG_RUNTIME_DIR is unset), ``$XDG_CONFIG_HOME/containers/auth.json``
+   (or ``~/.config/containers/auth.json``).
    Within a file: ``credHelpers`` for the registry, then ``credsStore``, then ``auths`` (most specific key first);
 3. anonymous access.
 Credentials found in a file belong to one registry and are only ever sent for its images.
@@ -87,27 +91,34 @@ def basic_header(username: str, password: str) -> str:
 class CredentialStore:
     """Finds the identity for each registry once, and remembers it for the run."""
 
+    # Where podman keeps root's auth.json when XDG_RUNTIME_DIR is unset; a class attribute so tests can move it.
+    run_root = Path("/run/containers")
+
     def __init__(
         self,
         *,
         explicit: Identity | None = None,
+        explicit_registry: str | None = None,
         auth_file: str | None = None,
         environ: t.Mapping[str, str] | None = None,
     ) -> None:
         self.explicit = explicit if explicit is not None and not explicit.anonymous else None
+        # None: the explicit credentials are for the one registry of the run (checked by query_images).
+        self.explicit_registry = explicit_registry
         self.auth_file = auth_file
         self.environ = os.environ if environ is None else environ
         self._found: dict[tuple[str, str], Identity] = {}
 
     def identity_for(self, ref: ImageReference) -> Identity:
-        if self.explicit is not None:
+        if self.explicit is not None and self.explicit_registry in (None, ref.registry):
             return self.explicit
         key = (ref.registry, ref.repository)
         if key not in self._found:
             self._found[key] = self._search(ref)
         return self._found[key]
 
-    def files(self) -> list[Path]:
+    def sources(self) -> list[tuple[str, Path | None]]:
+        """Where credentials are looked for, in order: (name, file), the file None for DOCKER_AUTH_CONFIG."""
         if self.auth_file:
             path = Path(self.auth_file).expanduser()
             if not path.is_file():
@@ -115,26 +126,33 @@ class CredentialStore:
                     f"auth_file {self.auth_file!r} does not exist",
                     hint="point auth_file at a docker config.json or a podman auth.json",
                 )
-            return [path]
+            return [(str(path), path)]
         env = self.environ
         home = Path(env.get("HOME") or Path.home())
-        files = []
+        found: list[tuple[str, Path | None]] = []
         if env.get("REGISTRY_AUTH_FILE"):
-            files.append(Path(env["REGISTRY_AUTH_FILE"]))
-        files.append(
+            found.append((env["REGISTRY_AUTH_FILE"], Path(env["REGISTRY_AUTH_FILE"])))
+        # The docker CLI reads a whole config.json from DOCKER_AUTH_CONFIG before its config file.
+        if env.get("DOCKER_AUTH_CONFIG"):
+            found.append(("DOCKER_AUTH_CONFIG", None))
+        docker = (
             Path(env["DOCKER_CONFIG"]) / "config.json" if env.get("DOCKER_CONFIG") else home / ".docker" / "config.json"
         )
-        if env.get("XDG_RUNTIME_DIR"):
-            files.append(Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json")
-        files.append(home / ".config" / "containers" / "auth.json")
-        return files
+        found.append((str(docker), docker))
+        # podman: $XDG_RUNTIME_DIR/containers/auth.json, or /run/containers/$UID/auth.json where it is unset
+        # (root after `sudo podman login`), then $XDG_CONFIG_HOME/containers/auth.json (default ~/.config).
+        runtime = Path(env["XDG_RUNTIME_DIR"]) if env.get("XDG_RUNTIME_DIR") else self.run_root / str(os.getuid())
+        config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
+        for path in (runtime / "containers" / "auth.json", config_home / "containers" / "auth.json"):
+            found.append((str(path), path))
+        return found
 
     def _search(self, ref: ImageReference) -> Identity:
-        for path in self.files():
-            config = _read(path)
+        for name, path in self.sources():
+            config = _read(path) if path is not None else _parse(self.environ["DOCKER_AUTH_CONFIG"], name)
             if config is None:
                 continue
-            identity = _from_config(config, path, ref, self.environ)
+            identity = _from_config(config, name, ref, self.environ)
             if identity is not None:
                 return identity
         return ANONYMOUS
@@ -143,10 +161,14 @@ class CredentialStore:
 def _read(path: Path) -> dict[str, t.Any] | None:
     try:
         text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise ConfigurationError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    return _parse(text, f"credentials file {path}")
+
+
+def _parse(text: str, what: str) -> dict[str, t.Any] | None:
     if not text.strip():
         return None
     try:
@@ -154,11 +176,11 @@ def _read(path: Path) -> dict[str, t.Any] | None:
     except ValueError as exc:
         # The message of a JSON error quotes no content, only the position.
         raise ConfigurationError(
-            f"credentials file {path} is not valid JSON ({exc.msg} at line {exc.lineno})",
-            hint="fix the file, or point auth_file at another one",
+            f"{what} is not valid JSON ({exc.msg} at line {exc.lineno})",
+            hint="fix it, or point auth_file at another file",
         ) from None
     if not isinstance(data, dict):
-        raise ConfigurationError(f"credentials file {path} does not hold a JSON object")
+        raise ConfigurationError(f"{what} does not hold a JSON object")
     return data
 
 
@@ -179,21 +201,25 @@ def _normalize_key(key: str) -> tuple[str, str]:
 
 
 def _best_key(keys: t.Iterable[str], ref: ImageReference) -> str | None:
-    """The most specific key that covers the image: longest matching namespace first."""
-    best: tuple[int, str] | None = None
+    """The most specific key that covers the image: longest matching namespace first, and among keys for the
+    same namespace the one that names the registry exactly (``docker.io``) before an alias of it
+    (``index.docker.io``, ``https://index.docker.io/v1/``), whatever their order in the file (containers/image
+    looks for exact keys before normalized ones)."""
+    best: tuple[int, bool, str] | None = None
     for key in keys:
         host, path = _normalize_key(key)
         if host != ref.registry:
             continue
         if path and ref.repository != path and not ref.repository.startswith(path + "/"):
             continue
-        if best is None or len(path) > best[0]:
-            best = (len(path), key)
-    return best[1] if best else None
+        exact = key.strip().rstrip("/") == (f"{ref.registry}/{path}" if path else ref.registry)
+        if best is None or (len(path), exact) > best[:2]:
+            best = (len(path), exact, key)
+    return best[2] if best else None
 
 
 def _from_config(
-    config: dict[str, t.Any], path: Path, ref: ImageReference, environ: t.Mapping[str, str]
+    config: dict[str, t.Any], path: str, ref: ImageReference, environ: t.Mapping[str, str]
 ) -> Identity | None:
     helpers = config.get("credHelpers")
     if isinstance(helpers, dict):
@@ -244,7 +270,7 @@ def _from_entry(entry: dict[str, t.Any], source: str) -> Identity | None:
     return None
 
 
-def _run_helper(name: str, server: str, path: Path, environ: t.Mapping[str, str]) -> Identity | None:
+def _run_helper(name: str, server: str, path: str, environ: t.Mapping[str, str]) -> Identity | None:
     """``docker-credential-<name> get`` with the server on stdin; None when it holds nothing for it."""
     program = f"docker-credential-{name}"
     executable = shutil.which(program, path=environ.get("PATH"))
@@ -287,3 +313,14 @@ def _run_helper(name: str, server: str, path: Path, environ: t.Mapping[str, str]
     if username == "<token>":
         return Identity(identity_token=secret, source=source)
     return Identity(username=username, password=secret, source=source) if secret else None
+
+
+def registry_key(text: str) -> str:
+    """The registry an ``auth_registry`` value names, normalized as image references are (``docker.io`` ...)."""
+    host, path = _normalize_key(text)
+    if not host or path:
+        raise ConfigurationError(
+            f"auth_registry {text!r} is not a registry host",
+            hint="name the host (and port) the credentials are for, such as ghcr.io or registry.example.com:5000",
+        )
+    return host

@@ -9,7 +9,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from .client import ClientOptions, RegistryClient
-from .errors import NotFoundError, RegistryError
+from .errors import ConfigurationError, NotFoundError, RegistryError
 from .reference import ImageReference
 from .select import Selection, nearest
 from .transport import make_session
@@ -90,6 +90,29 @@ def parse_references(texts: t.Iterable[t.Any]) -> list[ImageReference]:
     return [ImageReference.parse(text) for text in texts]
 
 
+def check_credentials_scope(refs: t.Sequence[ImageReference], options: ClientOptions) -> None:
+    """Explicit credentials belong to one registry: refuse, before any request, a run that leaves it unclear."""
+    if options.credentials is None or options.credentials.anonymous:
+        return
+    registries = sorted({ref.registry for ref in refs})
+    kind = "token" if options.credentials.bearer_token else "username and password"
+    if options.credentials_registry is None:
+        if len(registries) > 1:
+            raise ConfigurationError(
+                f"{kind} given for images on {len(registries)} registries ({', '.join(registries)}); "
+                "explicit credentials are only ever sent to one registry",
+                hint="set auth_registry to the registry they belong to; images on the others use the docker or "
+                "podman credential files, or anonymous access",
+            )
+        return
+    if options.credentials_registry not in registries:
+        raise ConfigurationError(
+            f"auth_registry {options.credentials_registry} is not the registry of any image "
+            f"({', '.join(registries)}), so the {kind} would go unused",
+            hint="set auth_registry to the registry of the images the credentials are for",
+        )
+
+
 class _Run:
     """One query: a session, a client and the raw tag lists already fetched."""
 
@@ -119,6 +142,7 @@ def query_images(
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
+    check_credentials_scope(refs, options)
     results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
     session = make_session()
     try:
@@ -128,10 +152,15 @@ def query_images(
         for result in checked:
             _guarded(result, run.check)
         waited = _wait(run, [r for r in checked if not r.exists], query)
+        missing = [r for r in checked if not r.exists]
         if query.list_tags:
             for result in results:
-                _guarded(result, lambda r: _describe(run, r, query.selection))
-        missing = [r for r in checked if not r.exists]
+                try:
+                    _guarded(result, lambda r: _describe(run, r, query.selection))
+                except NotFoundError:
+                    # A missing tag in a repository that is missing too: reported as a missing tag below.
+                    if result not in missing:
+                        raise
         for result in missing:
             if not result.ref.digest:
                 result.nearest = _guarded(result, lambda r: _nearest(run, r))

@@ -31,8 +31,8 @@ class Selection:
     def build(
         cls,
         *,
-        include: t.Sequence[str] | None = None,
-        exclude: t.Sequence[str] | None = None,
+        include: str | t.Sequence[str] | None = None,
+        exclude: str | t.Sequence[str] | None = None,
         constraint: str | None = None,
         prereleases: bool = False,
         sort: str = "version",
@@ -106,9 +106,21 @@ def nearest(wanted: str, tags: t.Sequence[str], *, count: int = 2) -> list[str]:
     return below + above
 
 
-def _compile(option: str, patterns: t.Sequence[str] | None) -> tuple[re.Pattern[str], ...]:
+def _compile(option: str, patterns: str | t.Sequence[str] | None) -> tuple[re.Pattern[str], ...]:
+    # A single string is one pattern: splitting it at commas would break V(v?[0-9]{1,2}\..*).
+    if isinstance(patterns, str):
+        patterns = [patterns]
+    if patterns is not None and not isinstance(patterns, (list, tuple)):
+        raise ConfigurationError(
+            f"{option} must be a list of regular expressions (or one as a string), got {type(patterns).__name__}"
+        )
     compiled = []
     for pattern in patterns or ():
+        if not isinstance(pattern, str):
+            raise ConfigurationError(
+                f"{option} pattern {pattern!r} is a {type(pattern).__name__}, not a string",
+                hint="quote the pattern in YAML",
+            )
         try:
             compiled.append(re.compile(pattern))
         except re.error as exc:

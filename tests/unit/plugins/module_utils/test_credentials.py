@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import typing as t
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.client
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import (
     CredentialStore,
     Identity,
+    registry_key,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
     ConfigurationError,
@@ -21,6 +25,12 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.kit.helpers import Helper, basic_auth, write_config
+
+
+@pytest.fixture(autouse=True)
+def _no_machine_run_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """/run/containers/$UID is read when XDG_RUNTIME_DIR is unset: never the machine's own in these tests."""
+    monkeypatch.setattr(CredentialStore, "run_root", tmp_path_factory.mktemp("run-containers"))
 
 
 def store(home: Path, **environ: str) -> CredentialStore:
@@ -56,6 +66,15 @@ KEYS = [
     KeyCase("r.example.com/team/other", {"r.example.com": "host", "r.example.com/team": "team"}, "team"),
     KeyCase("r.example.com/teamwork/app", {"r.example.com": "host", "r.example.com/team": "team"}, "host"),
     KeyCase("quay.io/org/app", {"ghcr.io": "gh"}, None),
+    # An exact key beats an alias of the same registry, whatever the order in the file. Reference:
+    # containers/image pkg/docker/config (findCredentialsInFile: exact keys first, normalized keys after).
+    KeyCase("docker.io/library/alpine", {"https://index.docker.io/v1/": "alias", "docker.io": "exact"}, "exact"),
+    KeyCase("docker.io/library/alpine", {"docker.io": "exact", "https://index.docker.io/v1/": "alias"}, "exact"),
+    KeyCase("alpine", {"index.docker.io": "alias", "docker.io": "exact", "registry-1.docker.io": "api"}, "exact"),
+    KeyCase("ghcr.io/org/app", {"https://ghcr.io/v2/": "alias", "ghcr.io": "exact"}, "exact"),
+    KeyCase("ghcr.io/org/app", {"ghcr.io": "exact", "https://ghcr.io": "alias"}, "exact"),
+    # A namespace key still beats an exact host key: it is more specific.
+    KeyCase("ghcr.io/org/app", {"ghcr.io": "exact", "https://ghcr.io/org": "org"}, "org"),
 ]
 
 
@@ -246,3 +265,161 @@ def _basic_registry(request: Request) -> Reply:
     if not request.header("Authorization"):
         return Reply(401, b"", [("WWW-Authenticate", 'Basic realm="r"')])
     return json_reply({"name": "org/app", "tags": ["1.0"]})
+
+
+def _bearer_registry(request: Request) -> Reply:
+    """A registry with its token service on its own host: tokens for anyone, who sent what is recorded."""
+    host = request.header("Host")
+    if request.path == "/token":
+        return json_reply(
+            {"token": "tok-" + hashlib.sha256((request.header("Authorization") or "").encode()).hexdigest()}
+        )
+    if not (request.header("Authorization") or "").startswith(("Bearer tok-", f"Bearer {CANARY_TOKEN}")):
+        challenge = f'Bearer realm="https://{host}/token",service="svc"'
+        return Reply(401, b"", [("WWW-Authenticate", challenge)])
+    return json_reply({"name": "org/app", "tags": ["1.0"]})
+
+
+CANARY_USER, CANARY_PASSWORD, CANARY_TOKEN = "canary-user", "Canary-pw:7c1e", "Canary-bearer-93ad"
+
+
+def _every_form(requests: list[Request]) -> str:
+    """Everything a server received, headers, query and body, so that no encoding of a secret escapes the check."""
+    return "\n".join(f"{r.method} {r.path} {r.query} {r.headers} {r.body!r}" for r in requests)
+
+
+def _leaks(text: str) -> list[str]:
+    forms = [
+        CANARY_PASSWORD,
+        CANARY_TOKEN,
+        basic_auth(CANARY_USER, CANARY_PASSWORD),
+        urllib.parse.quote(CANARY_PASSWORD),
+        urllib.parse.quote_plus(CANARY_PASSWORD),
+    ]
+    return [form for form in forms if form in text]
+
+
+@pytest.mark.parametrize(
+    "explicit",
+    [
+        Identity(username=CANARY_USER, password=CANARY_PASSWORD, source="options"),
+        Identity(bearer_token=CANARY_TOKEN, source="options"),
+    ],
+    ids=["password", "token"],
+)
+def test_explicit_credentials_go_only_to_auth_registry(tmp_path: Path, fault_pki: Path, explicit: Identity) -> None:
+    # Reference: docker and podman scope every credential to one registry (docker login <registry>); the
+    # second registry here has its own entry in a config file, a third image on it goes anonymous otherwise.
+    with FaultServer(fault_pki) as home, FaultServer(fault_pki) as elsewhere:
+        home.handler = elsewhere.handler = _bearer_registry
+        write_config(
+            tmp_path / ".docker" / "config.json", {"auths": {elsewhere.host: {"auth": basic_auth("eve", "x")}}}
+        )
+        results = query_images(
+            [f"{home.host}/org/app", f"{elsewhere.host}/org/app"],
+            ClientOptions(
+                ca_path=home.ca, environ={"HOME": str(tmp_path)}, credentials=explicit, credentials_registry=home.host
+            ),
+        )
+        assert [r.tags for r in results] == [["1.0"], ["1.0"]]
+        assert _leaks(_every_form(home.requests)), "the registry the credentials are for never got them"
+        assert _leaks(_every_form(elsewhere.requests)) == []
+        # The other registry got its own credentials from the file instead.
+        assert "Basic " + basic_auth("eve", "x") in {r.header("Authorization") for r in elsewhere.requests}
+
+
+def test_explicit_credentials_and_several_registries_need_auth_registry(fault_pki: Path) -> None:
+    with FaultServer(fault_pki) as first, FaultServer(fault_pki) as second:
+        first.handler = second.handler = _bearer_registry
+        explicit = Identity(username=CANARY_USER, password=CANARY_PASSWORD, source="options")
+        with pytest.raises(ConfigurationError) as caught:
+            query_images(
+                [f"{first.host}/org/app", f"{second.host}/org/app"],
+                ClientOptions(ca_path=first.ca, environ={"HOME": "/nonexistent"}, credentials=explicit),
+            )
+        hosts = ", ".join(sorted([first.host, second.host]))
+        assert str(caught.value) == (
+            f"username and password given for images on 2 registries ({hosts}); explicit credentials are only ever "
+            "sent to one registry; set auth_registry to the registry they belong to; images on the others use the "
+            "docker or podman credential files, or anonymous access"
+        )
+        # Refused before any request.
+        assert first.requests == [] and second.requests == []
+
+
+def test_auth_registry_must_be_the_registry_of_an_image() -> None:
+    explicit = Identity(bearer_token=CANARY_TOKEN, source="options")
+    with pytest.raises(ConfigurationError) as caught:
+        query_images(
+            ["127.0.0.1:9/org/app"],
+            ClientOptions(credentials=explicit, credentials_registry="ghcr.io", environ={"HOME": "/nonexistent"}),
+        )
+    assert str(caught.value).startswith(
+        "auth_registry ghcr.io is not the registry of any image (127.0.0.1:9), so the token would go unused"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ("ghcr.io", "ghcr.io"),
+        ("GHCR.io", "ghcr.io"),
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("index.docker.io", "docker.io"),
+        ("registry-1.docker.io", "docker.io"),
+        ("registry.example.com:5000", "registry.example.com:5000"),
+        ("https://registry.example.com:5000/", "registry.example.com:5000"),
+    ],
+)
+def test_auth_registry_is_normalized_like_references(text: str, key: str) -> None:
+    assert registry_key(text) == key
+
+
+@pytest.mark.parametrize("text", ["ghcr.io/org", "", "https://"])
+def test_auth_registry_that_is_not_a_host(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not a registry host"):
+        registry_key(text)
+
+
+# Reference for the sources below: docker/cli cli/config (DOCKER_AUTH_CONFIG, then $DOCKER_CONFIG/config.json);
+# containers/image pkg/docker/config getPathToAuthWithOS ($XDG_RUNTIME_DIR/containers/auth.json, or
+# /run/containers/$UID/auth.json when it is unset; $XDG_CONFIG_HOME/containers/auth.json, default ~/.config).
+
+
+def test_docker_auth_config_variable(tmp_path: Path) -> None:
+    config = json.dumps({"auths": {"ghcr.io": {"auth": basic_auth("from-env", "pw")}}})
+    write_config(tmp_path / ".docker" / "config.json", {"auths": {"ghcr.io": {"auth": basic_auth("file", "pw")}}})
+    found = store(tmp_path, DOCKER_AUTH_CONFIG=config).identity_for(ImageReference.parse("ghcr.io/org/app"))
+    assert (found.username, found.source) == ("from-env", "DOCKER_AUTH_CONFIG (auths key 'ghcr.io')")
+    # Without an entry for the registry there, the search goes on to the file.
+    other = json.dumps({"auths": {"quay.io": {"auth": basic_auth("q", "q")}}})
+    assert store(tmp_path, DOCKER_AUTH_CONFIG=other).identity_for(ImageReference.parse("ghcr.io/x")).username == "file"
+
+
+def test_docker_auth_config_that_is_not_json_names_the_variable_not_its_content(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        store(tmp_path, DOCKER_AUTH_CONFIG='{"auths": {"ghcr.io": "Canary-env-pw"').identity_for(
+            ImageReference.parse("ghcr.io/org/app")
+        )
+    assert str(caught.value).startswith("DOCKER_AUTH_CONFIG is not valid JSON (")
+    assert "Canary" not in str(caught.value)
+
+
+def test_xdg_config_home_auth_json(tmp_path: Path) -> None:
+    write_config(tmp_path / "xdg" / "containers" / "auth.json", {"auths": {"ghcr.io": {"auth": basic_auth("x", "p")}}})
+    write_config(
+        tmp_path / ".config" / "containers" / "auth.json", {"auths": {"ghcr.io": {"auth": basic_auth("h", "p")}}}
+    )
+    ref = ImageReference.parse("ghcr.io/org/app")
+    assert store(tmp_path, XDG_CONFIG_HOME=str(tmp_path / "xdg")).identity_for(ref).username == "x"
+    assert store(tmp_path).identity_for(ref).username == "h"
+
+
+def test_run_containers_uid_when_xdg_runtime_dir_is_unset(tmp_path: Path) -> None:
+    # podman's default for root: `sudo podman login` writes /run/containers/0/auth.json.
+    run_file = CredentialStore.run_root / str(os.getuid()) / "containers" / "auth.json"
+    write_config(run_file, {"auths": {"ghcr.io": {"auth": basic_auth("root-login", "pw")}}})
+    ref = ImageReference.parse("ghcr.io/org/app")
+    assert store(tmp_path).identity_for(ref).username == "root-login"
+    # With XDG_RUNTIME_DIR set, that directory is read instead.
+    assert store(tmp_path, XDG_RUNTIME_DIR=str(tmp_path / "elsewhere")).identity_for(ref).anonymous

@@ -1,0 +1,117 @@
+"""Token realms on addresses a registry must not steer a client to.
+
+Reference: go-containerregistry (pkg/v1/remote/transport) refuses a realm whose host is a link-local, unspecified,
+loopback or private IP literal unless it is the registry's own host; the docker daemon does not check. We follow
+go-containerregistry, and refuse link-local and unspecified addresses even on the registry's own host.
+
+No test here sends anything to those addresses: the table checks the rule alone, and the end-to-end cases use a
+session whose adapter for those addresses records the attempt and refuses it, and assert that it recorded none.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import pytest
+import requests
+from requests.adapters import BaseAdapter
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
+    ClientOptions,
+    RegistryClient,
+    _check_realm_address,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ProtocolError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+
+
+class Realm(t.NamedTuple):
+    registry: str
+    realm: str
+    refused: str | None  # what the message says, or None when the realm is fine
+
+
+REALMS = [
+    # Public names and addresses: nothing to check.
+    Realm("https://ghcr.io/v2/", "https://ghcr.io/token", None),
+    Realm("https://registry-1.docker.io/v2/", "https://auth.docker.io/token", None),
+    Realm("https://registry.example.com/v2/", "https://8.8.8.8/token", None),
+    # Link-local (the cloud metadata service) and unspecified: always refused.
+    Realm("https://registry.example.com/v2/", "https://169.254.169.254/latest/meta-data", "a link-local address"),
+    Realm("https://169.254.169.254/v2/", "https://169.254.169.254:8443/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://[fe80::1]/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://0.0.0.0/token", "an unspecified address"),
+    Realm("https://registry.example.com/v2/", "https://[::]/token", "an unspecified address"),
+    Realm("https://registry.example.com/v2/", "https://[::ffff:169.254.169.254]/token", "a link-local address"),
+    # Loopback and private: refused unless the registry is on that same host.
+    Realm("https://registry.example.com/v2/", "https://127.0.0.1/token", "a loopback address"),
+    Realm("https://registry.example.com/v2/", "https://[::1]/token", "a loopback address"),
+    Realm("https://registry.example.com/v2/", "https://10.0.0.5/token", "a private address"),
+    Realm("https://registry.example.com/v2/", "https://192.168.1.10:5001/token", "a private address"),
+    Realm("https://10.0.0.6/v2/", "https://10.0.0.5/token", "a private address"),
+    Realm("https://127.0.0.1:5000/v2/", "https://10.0.0.5/token", "a private address"),
+    Realm("https://127.0.0.1:5000/v2/", "https://127.0.0.1:5001/token", None),
+    Realm("https://localhost:5000/v2/", "https://127.0.0.1:5001/token", None),
+    Realm("https://[::1]:5000/v2/", "https://127.0.0.1:5001/token", None),
+    Realm("https://10.0.0.5:5000/v2/", "https://10.0.0.5/token", None),
+    Realm("https://192.168.1.10/v2/", "https://192.168.1.10:8443/auth", None),
+]
+
+
+@pytest.mark.parametrize("case", REALMS, ids=[f"{c.registry}->{c.realm}" for c in REALMS])
+def test_realm_address_rule(case: Realm) -> None:
+    if case.refused is None:
+        _check_realm_address(case.realm, case.registry, "GET")
+        return
+    with pytest.raises(ProtocolError) as caught:
+        _check_realm_address(case.realm, case.registry, "GET")
+    assert f"on {case.refused}" in str(caught.value)
+    assert "refusing to ask it for a token" in str(caught.value)
+
+
+class RecordingAdapter(BaseAdapter):
+    """Stands where a connection to a forbidden address would be made: records it, connects nowhere."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        self.attempts.append(str(request.url))
+        raise requests.exceptions.ConnectionError("a test must not connect here")
+
+    def close(self) -> None:
+        pass
+
+
+FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0")
+
+
+@pytest.mark.parametrize(
+    "realm",
+    ["https://169.254.169.254/latest/meta-data/iam", "https://10.0.0.5/token", "https://0.0.0.0:8443/token"],
+)
+@pytest.mark.parametrize("identity", [None, Identity(username="alice", password="Canary-realm-pw", source="options")])
+def test_refused_before_any_connection(faults: FaultServer, realm: str, identity: Identity | None) -> None:
+    def handle(request: Request) -> Reply:
+        challenge = f'Bearer realm="{realm}",service="svc",scope="repository:org/app:pull"'
+        return json_reply({"errors": [{"code": "UNAUTHORIZED"}]}, 401, [("WWW-Authenticate", challenge)])
+
+    faults.handler = handle
+    session = make_session()
+    recorder = RecordingAdapter()
+    for prefix in FORBIDDEN:
+        session.mount(prefix, recorder)
+    client = RegistryClient(
+        session, ClientOptions(ca_path=faults.ca, timeout=5, environ={"HOME": "/nonexistent"}, credentials=identity)
+    )
+    with pytest.raises(ProtocolError) as caught:
+        client.list_tags(ImageReference.parse(f"{faults.host}/org/app"))
+    assert recorder.attempts == []
+    assert "refusing to ask it for a token" in str(caught.value)
+    assert "Canary-realm-pw" not in str(caught.value)
+    # The registry was asked once; nothing followed.
+    assert [r.path for r in faults.requests] == ["/v2/org/app/tags/list"]
