@@ -594,8 +594,12 @@ def _lifetime(body: dict[str, t.Any]) -> float:
             issued = datetime.fromisoformat(issued_at.replace("Z", "+00:00"))
             if issued.tzinfo is None:
                 issued = issued.replace(tzinfo=timezone.utc)
-            # A token issued "in the future" is clock skew: count it as fresh.
-            age = max(0.0, (datetime.now(timezone.utc) - issued).total_seconds())
-        except ValueError:
+            age = (datetime.now(timezone.utc) - issued).total_seconds()
+        except (ValueError, OverflowError):
+            age = 0.0
+        # A token server does not hand out a token that is already expired, nor one from the future: such an
+        # issued_at (Go's zero time 0001-01-01T00:00:00Z, a skewed clock) counts as "now", as containers/image
+        # does. Trusting it would make every request fetch a new token.
+        if age < 0 or age >= expires_in:
             age = 0.0
     return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)

@@ -62,6 +62,14 @@ class _Scanner:
                 self.pos += 1
         return self.text[start : self.pos]
 
+    def bare_value(self) -> str:
+        """An unquoted parameter value, read leniently up to a comma or space: docker's and regclient's parsers
+        take ``realm=/`` or ``realm=https://auth.example.com/token`` unquoted, though RFC 7235 wants a token."""
+        start = self.pos
+        while self.peek() and self.peek() not in (",", " ", "\t", '"'):
+            self.pos += 1
+        return self.text[start : self.pos]
+
     def quoted(self) -> str:
         # Caller has seen the opening quote.
         self.pos += 1
@@ -127,7 +135,7 @@ def parse_www_authenticate(value: str | None) -> list[Challenge]:
                     break
                 scanner.pos += 1
                 scanner.skip_space()
-                params[name.lower()] = scanner.quoted() if scanner.peek() == '"' else scanner.token()
+                params[name.lower()] = scanner.quoted() if scanner.peek() == '"' else scanner.bare_value()
                 scanner.skip_space()
         challenges.append(Challenge(scheme=scheme.lower(), params=params, token68=token68))
         scanner.skip_space_and_commas()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import typing as t
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -17,6 +18,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.client
     MANIFEST_MEDIA_TYPES,
     ClientOptions,
     RegistryClient,
+    _lifetime,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
@@ -246,16 +248,42 @@ def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
     assert len(token_requests(faults)) == 1
 
 
-def test_token_issued_long_ago_is_not_reused(faults: FaultServer) -> None:
+def test_token_with_an_absurd_issued_at_is_reused(faults: FaultServer) -> None:
+    # Reference: containers/image docker_client.go takes Go's zero time as "issued now"; a client that trusts it
+    # computes an expired token and asks for a new one before every request.
     faults.handler = bearer_registry(
         'Bearer realm="/token"',
         [(["a"], None)],
-        token_body={"token": "tok-old", "expires_in": 60, "issued_at": "2000-01-01T00:00:00Z"},
+        token_body={"token": "tok-zero", "expires_in": 300, "issued_at": "0001-01-01T00:00:00Z"},
     )
     registry = client(faults)
     registry.list_tags(ref(faults))
     registry.list_tags(ref(faults))
-    assert len(token_requests(faults)) == 2
+    assert len(token_requests(faults)) == 1
+
+
+def _ago(seconds: float) -> str:
+    return (datetime.now(timezone.utc) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize(
+    ("body", "low", "high"),
+    [
+        ({"expires_in": 300}, 294, 295),
+        ({"expires_in": 300, "issued_at": "0001-01-01T00:00:00Z"}, 294, 295),
+        ({"expires_in": 300, "issued_at": "2000-01-01T00:00:00Z"}, 294, 295),
+        ({"expires_in": 300, "issued_at": "2999-01-01T00:00:00Z"}, 294, 295),
+        ({"expires_in": 300, "issued_at": "not a date"}, 294, 295),
+        ({"expires_in": 10}, 54, 55),  # less than 60 counts as 60
+        ({"expires_in": "abc"}, 54, 55),
+    ],
+)
+def test_token_lifetime(body: dict[str, t.Any], low: float, high: float) -> None:
+    assert low <= _lifetime(body) <= high
+
+
+def test_token_lifetime_counts_a_plausible_age() -> None:
+    assert 263 <= _lifetime({"expires_in": 300, "issued_at": _ago(30)}) <= 266
 
 
 def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:

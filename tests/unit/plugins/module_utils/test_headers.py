@@ -80,6 +80,26 @@ CHALLENGES = [
         [Challenge("bearer", {"realm": "https://h/token?account=x&a=b"})],
     ),
     ChallengeCase("", []),
+    # Unquoted values that are not RFC 7235 tokens, as docker (distribution's registry/client/auth/challenge)
+    # and regclient accept them: real registries send these.
+    ChallengeCase("Basic realm=/", [Challenge("basic", {"realm": "/"})]),
+    ChallengeCase(
+        'Basic realm=/, Bearer realm="https://h/token"',
+        [Challenge("basic", {"realm": "/"}), Challenge("bearer", {"realm": "https://h/token"})],
+    ),
+    ChallengeCase(
+        "Bearer realm=https://auth.example.com/token,service=registry.example.com,scope=repository:a/b:pull",
+        [
+            Challenge(
+                "bearer",
+                {
+                    "realm": "https://auth.example.com/token",
+                    "service": "registry.example.com",
+                    "scope": "repository:a/b:pull",
+                },
+            )
+        ],
+    ),
 ]
 
 
