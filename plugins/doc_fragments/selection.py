@@ -27,7 +27,10 @@ options:
         such as V(>=1.2,<2) or V(!=1.4.0,>=1). Operators are V(>=), V(<=), V(>), V(<), V(==) and V(!=);
         a bare version means V(==).
       - Tags that are not versions (V(latest), V(sha-1a2b3c4)) never match a constraint.
-      - Versions compare as described in O(sort); V(1.4) equals V(1.4.0).
+      - Versions compare as described in O(sort); V(1.4) equals V(1.4.0). Variants do not count, so V(>=3.19)
+        keeps V(3.19) and V(3.19-alpine); a clause that names a variant (V(>=3.19-alpine)) keeps that variant only.
+      - A clause that names a prerelease (V(>=1.2.3-alpha.1)) admits prereleases, as in Python's version
+        specifiers.
       - As in Python's version specifiers, V(<2) also excludes the prereleases of V(2) (V(2.0.0-rc.1)),
         so that V(>=1,<2) means the 1.x series.
     type: str
@@ -41,10 +44,18 @@ options:
   sort:
     description:
       - V(version) puts version tags first, in version order, then the other tags in lexical order.
-        A version is an optional V(v), dot-separated numbers of any count (V(3), V(1.10), V(1.2.3.4)),
-        an optional prerelease after V(-) and optional build metadata after V(_) (or V(+)), ordered by
-        SemVer precedence; numbers compare as numbers (V(1.10) after V(1.9)), a prerelease before its release,
-        build metadata ignored.
+        A version is an optional V(v), dot-separated numbers of any count (V(3), V(1.10), V(1.2.3.4)), then
+        optionally a prerelease, a variant and build metadata, read the way Renovate's docker versioning reads
+        Docker tags. Numbers compare as numbers (V(1.10) after V(1.9)); a prerelease ranks before its release.
+      - A prerelease is glued to the numbers (V(3.7.0b1), V(2.0rc1)) or follows a V(-) and starts with a prerelease
+        word (V(alpha), V(beta), V(rc), V(pre), V(preview), V(dev), V(snapshot), V(canary), V(nightly), V(next),
+        V(a), V(b), V(c), V(m), V(ea), V(cr), any case, such as V(1.0.0-rc.1), V(2.0.0-beta), V(1.2.3-M1)) or is all
+        numbers (V(1.0.0-0.3.7)).
+      - Any other suffix after V(-) is a variant (V(3.19-alpine), V(1.25-bookworm), V(3.12.1-r1)), each a stable
+        release of that variant. Versions of different variants are not compared for C(latest); at equal numbers
+        the plain tag sorts first.
+      - Build metadata after V(_) (or V(+)), such as V(1.10.0_build.7), marks a rebuild, equal to its release in
+        O(constraint), sorted after it, builds ordered by their numbers.
       - V(lexical) sorts all tags as strings.
       - V(none) keeps the registry's order.
     type: str

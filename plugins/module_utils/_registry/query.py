@@ -13,6 +13,7 @@ from .errors import ConfigurationError, NotFoundError, RegistryError
 from .reference import ImageReference
 from .select import Selection, nearest
 from .transport import make_session
+from .versions import Version
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,9 @@ def _nearest(run: _Run, result: ImageResult) -> list[str] | None:
 def _describe(run: _Run, result: ImageResult, selection: Selection) -> None:
     selected = selection.filter(run.tags_of(result.ref))
     result.tags = selection.order(selected)
-    result.latest = selection.latest(selected)
+    # A reference whose tag is a version of a variant (python:3.12-slim) looks for the latest of that variant.
+    own = Version.parse(result.ref.tag) if result.ref.tag else None
+    result.latest = selection.latest(selected, variant=own.variant if own is not None else None)
 
 
 def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions) -> float:

@@ -82,13 +82,23 @@ class Selection:
             ordered = list(reversed(tags)) if self.reverse else list(tags)
         return ordered[: self.limit] if self.limit else ordered
 
-    def latest(self, tags: t.Iterable[str]) -> str | None:
-        """The highest version among ``tags`` (prereleases only if allowed)."""
+    def latest(self, tags: t.Iterable[str], *, variant: str | None = None) -> str | None:
+        """The highest version among ``tags`` (prereleases only if allowed), within one variant.
+
+        The variant is ``variant`` when given (that of the tag a reference names); otherwise the plain one
+        (``3.19``) when any tag has it, or the only variant left (``include: ['.*-alpine']``). Tags of several
+        variants and no plain one have no latest: versions of different variants do not compare.
+        """
         versions = [v for v in map(Version.parse, tags) if v is not None and self._eligible(v)]
-        return max(versions, key=sort_key).text if versions else None
+        variants = {v.variant for v in versions}
+        if variant is None:
+            variant = "" if "" in variants else (variants.pop() if len(variants) == 1 else None)
+        candidates = [v for v in versions if v.variant == variant]
+        return max(candidates, key=sort_key).text if candidates else None
 
     def _eligible(self, version: Version) -> bool:
-        return self.prereleases or not version.is_prerelease
+        admits = self.prereleases or (self.constraint is not None and self.constraint.names_prerelease)
+        return admits or not version.is_prerelease
 
 
 def nearest(wanted: str, tags: t.Sequence[str], *, count: int = 2) -> list[str]:
@@ -98,7 +108,11 @@ def nearest(wanted: str, tags: t.Sequence[str], *, count: int = 2) -> list[str]:
     if target is None:
         return difflib.get_close_matches(wanted, list(tags), n=count, cutoff=0.5)
     versions = sorted(
-        (v for v in map(Version.parse, tags) if v is not None and (target.is_prerelease or not v.is_prerelease)),
+        (
+            v
+            for v in map(Version.parse, tags)
+            if v is not None and v.variant == target.variant and (target.is_prerelease or not v.is_prerelease)
+        ),
         key=sort_key,
     )
     below = [v.text for v in versions if v.key < target.key][-1:]

@@ -138,3 +138,71 @@ def test_bad_selection(options: dict[str, t.Any], message: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
         Selection.build(**options)
     assert message in str(caught.value)
+
+
+# Docker variants, the way Renovate's docker versioning reads them: 3.19-alpine is a stable 3.19 of "alpine".
+ALPINE_TAGS = ["3.18", "3.19", "3.20", "3.18-alpine", "3.19-alpine", "3.20-alpine", "3.21-rc.1-alpine", "latest"]
+
+
+class Variant(t.NamedTuple):
+    options: dict[str, t.Any]
+    tags: list[str]
+    latest: str | None
+
+
+VARIANTS = [
+    # The filter selects the variant: latest is the newest alpine release, not a prerelease.
+    Variant(
+        {"include": [".*-alpine"]}, ["3.18-alpine", "3.19-alpine", "3.20-alpine", "3.21-rc.1-alpine"], "3.20-alpine"
+    ),
+    # A constraint compares the numbers: every variant of 3.19 and later stays, latest is of the plain variant.
+    Variant({"constraint": ">=3.19"}, ["3.19", "3.19-alpine", "3.20", "3.20-alpine"], "3.20"),
+    # A constraint that names a variant holds within it.
+    Variant({"constraint": ">=3.19-alpine"}, ["3.19-alpine", "3.20-alpine"], "3.20-alpine"),
+    # Naming a prerelease admits prereleases (PEP 440, Masterminds semver).
+    Variant({"constraint": ">=3.21-rc.1-alpine"}, ["3.21-rc.1-alpine"], "3.21-rc.1-alpine"),
+    # Without a filter: versions in order, the plain variant first at equal numbers; latest of the plain variant.
+    Variant(
+        {"sort": "version"},
+        ["3.18", "3.18-alpine", "3.19", "3.19-alpine", "3.20", "3.20-alpine", "3.21-rc.1-alpine", "latest"],
+        "3.20",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", VARIANTS, ids=[str(c.options) for c in VARIANTS])
+def test_variants(case: Variant) -> None:
+    selection = Selection.build(**case.options)
+    kept = selection.filter(ALPINE_TAGS)
+    assert selection.order(kept) == case.tags
+    assert selection.latest(kept) == case.latest
+
+
+def test_latest_within_the_variant_of_the_reference() -> None:
+    # python:3.12-slim asks for the newest slim, whatever else the repository holds.
+    tags = ["3.11", "3.12", "3.13", "3.11-slim", "3.12-slim"]
+    assert Selection.build().latest(tags, variant="slim") == "3.12-slim"
+    assert Selection.build().latest(tags) == "3.13"
+
+
+def test_several_variants_and_no_plain_one_have_no_latest() -> None:
+    assert Selection.build().latest(["1.0-alpine", "1.1-slim"]) is None
+    selection = Selection.build(include=[".*-slim"])
+    assert selection.latest(selection.filter(["1.0-alpine", "1.1-slim"])) == "1.1-slim"
+
+
+def test_a_constraint_naming_a_prerelease_admits_prereleases() -> None:
+    # PEP 440 and Masterminds semver: ">=1.2.3-alpha.1" matches 1.2.3-alpha.2.
+    selection = Selection.build(constraint=">=1.2.3-alpha.1")
+    assert selection.filter(["1.2.3-alpha.0", "1.2.3-alpha.2", "1.2.3", "1.2.2"]) == ["1.2.3-alpha.2", "1.2.3"]
+    # Without a prerelease in the constraint, prereleases stay out unless asked for.
+    assert Selection.build(constraint=">=1.2.0").filter(["1.2.3-alpha.2", "1.2.3"]) == ["1.2.3"]
+
+
+def test_a_constraint_cannot_name_two_variants() -> None:
+    with pytest.raises(ConfigurationError, match="names several variants"):
+        Selection.build(constraint=">=3.19-alpine,<4-slim")
+
+
+def test_nearest_stays_within_the_variant() -> None:
+    assert nearest("3.19-alpine", ["3.18", "3.20", "3.18-alpine", "3.20-alpine"]) == ["3.18-alpine", "3.20-alpine"]

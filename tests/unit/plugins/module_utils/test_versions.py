@@ -92,7 +92,98 @@ def test_not_versions(text: str) -> None:
     assert Version.parse(text) is None
 
 
-PRERELEASE = [("1.0.0-rc.1", True), ("1.0.0", False), ("1.0.0_build.1", False), ("3.12-alpine", True)]
+PRERELEASE = [
+    ("1.0.0-rc.1", True),
+    ("1.0.0", False),
+    ("1.0.0_build.1", False),
+    # A suffix that is not a prerelease word is a variant: a stable release of it.
+    ("3.12-alpine", False),
+    ("3.19-alpine3.18", False),
+    ("1.25-bookworm", False),
+    ("3.12.1-r1", False),
+    ("17-jdk-alpine", False),
+    ("2.0.0-beta", True),
+    ("2.0.0-BETA.2", True),
+    ("1.0.0-rc1", True),
+    ("1.0.0-rc.1-alpine", True),
+    ("3.7.0b1", True),
+    ("2.0rc1", True),
+    ("1.2.3-M1", True),
+    ("1.0.0-0.3.7", True),  # SemVer: numeric identifiers
+    ("1.0.0-x.7.z.92", False),  # SemVer calls it a prerelease; a variant here (see the module docs)
+]
+
+
+# Renovate, lib/modules/versioning/docker/index.spec.ts: isStable.
+RENOVATE_STABLE = [
+    ("3.7.0", True),
+    ("3.7.0b1", False),
+    ("3.7-alpine", True),
+    ("3.8.0-alpine", True),
+    ("3.8.0b1-alpine", False),
+    ("3.8.2", True),
+    ("3.8.3-SNAPSHOT", False),
+    ("3.8.3-1-SNAPSHOT", False),
+]
+
+
+@pytest.mark.parametrize(("text", "stable"), RENOVATE_STABLE)
+def test_renovate_is_stable(text: str, stable: bool) -> None:
+    version = Version.parse(text)
+    assert version is not None
+    assert version.is_prerelease is not stable
+
+
+# Renovate, same file: isCompatible(version, range) is "the same variant".
+RENOVATE_COMPATIBLE = [
+    ("3.7.0", "3.7.0", True),
+    ("3.7.0b1", "3.7.0", True),
+    ("3.7-alpine", "3.7.0", False),
+    ("3.8.0-alpine", "3.7.0", False),
+    ("3.8.0b1-alpine", "3.7.0", False),
+    ("3.8.2", "3.7.0", True),
+    ("3.7.0", "3.7.0-alpine", False),
+    ("3.7.0b1", "3.7.0-alpine", False),
+    ("3.8.0-alpine", "3.7.0-alpine", True),
+    ("3.8.0b1-alpine", "3.7.0-alpine", True),
+    ("3.8.2", "3.7.0-alpine", False),
+]
+
+
+@pytest.mark.parametrize(("text", "other", "compatible"), RENOVATE_COMPATIBLE)
+def test_renovate_variants(text: str, other: str, compatible: bool) -> None:
+    left, right = Version.parse(text), Version.parse(other)
+    assert left is not None and right is not None
+    assert (left.variant == right.variant) is compatible
+
+
+def test_renovate_sorts_unstable_within_each_variant() -> None:
+    # Renovate's "sorts unstable" case. Within a variant our order is Renovate's; across variants Renovate does
+    # not compare (it never updates 3.8.0-alpine to 3.8.0), and we put the plain variant first at equal versions.
+    renovate = ["3.7.0b1", "3.7.0b5", "3.7.0", "3.7-alpine", "3.8.0b1-alpine", "3.8.0-alpine", "3.8.0", "3.8.2"]
+    ours = [v.text for v in sorted((Version.parse(x) for x in reversed(renovate)), key=sort_key)]  # type: ignore[arg-type]
+    for variant in ("", "alpine"):
+
+        def of(tags: list[str], variant: str = variant) -> list[str]:
+            return [tag for tag in tags if Version.parse(tag).variant == variant]  # type: ignore[union-attr]
+
+        assert of(ours) == of(renovate)
+    assert ours == ["3.7.0b1", "3.7.0b5", "3.7.0", "3.7-alpine", "3.8.0b1-alpine", "3.8.0", "3.8.0-alpine", "3.8.2"]
+
+
+# Renovate, same file: equals and isGreaterThan on loose versions.
+@pytest.mark.parametrize(
+    ("left", "right", "equal"),
+    [("1.2.3", "1.2.3", True), ("18.04", "18.4", True), ("10.0", "10.0.4", False), ("3", "4.0", False)],
+)
+def test_renovate_equals(left: str, right: str, equal: bool) -> None:
+    assert (Version.parse(left).key == Version.parse(right).key) is equal  # type: ignore[union-attr]
+
+
+def test_builds_rank_after_their_release_by_number() -> None:
+    texts = ["1.10.0_build.10", "1.10.0", "1.10.0_build.7", "1.10.0-rc.1", "1.10.1"]
+    ordered = [v.text for v in sorted((Version.parse(x) for x in texts), key=sort_key)]  # type: ignore[arg-type]
+    assert ordered == ["1.10.0-rc.1", "1.10.0", "1.10.0_build.7", "1.10.0_build.10", "1.10.1"]
 
 
 @pytest.mark.parametrize(("text", "expected"), PRERELEASE)
