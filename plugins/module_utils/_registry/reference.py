@@ -17,6 +17,7 @@ from .errors import InvalidReferenceError
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 DOCKER_HUB_API_HOST = "registry-1.docker.io"
+_IMAGE_ID = re.compile(r"[a-f0-9]{64}")
 
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
@@ -121,6 +122,12 @@ class ImageReference:
                     hint = "path components are lowercase letters and digits separated by . _ __ or -"
                 raise InvalidReferenceError(f"image reference {original!r}: {why}", hint=hint)
 
+        if registry is None and _IMAGE_ID.fullmatch(path):
+            # As distribution/reference does: 64 hex characters alone are an image ID, not a repository name.
+            raise InvalidReferenceError(
+                f"image reference {original[:20]!r}... is 64 hex characters, an image ID rather than a name",
+                hint="name the repository; for a digest write name@sha256:<digest>",
+            )
         if registry is None or registry.lower() in DOCKER_HUB_ALIASES:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:

@@ -97,3 +97,88 @@ def test_str_round_trips() -> None:
     text = f"127.0.0.1:5000/private/app:1.0@{SHA}"
     assert str(ImageReference.parse(text)) == text
     assert str(ImageReference.parse("alpine:3")) == "docker.io/library/alpine:3"
+
+
+# distribution/reference normalize_test.go (TestValidateReferenceName, TestValidateRemoteName,
+# TestParseRepositoryInfo, TestNormalizedSplitHostname): input -> registry and repository as docker reads them.
+DISTRIBUTION_VALID = [
+    ("docker/docker", "docker.io", "docker/docker"),
+    ("debian", "docker.io", "library/debian"),
+    ("docker.io/debian", "docker.io", "library/debian"),
+    ("index.docker.io/debian", "docker.io", "library/debian"),
+    ("index.docker.io/docker/docker", "docker.io", "docker/docker"),
+    ("127.0.0.1:5000/debian", "127.0.0.1:5000", "debian"),
+    ("192.168.0.1", "docker.io", "library/192.168.0.1"),
+    ("192.168.0.1:8/debian", "192.168.0.1:8", "debian"),
+    ("[fc00::1]:5000/docker/docker", "[fc00::1]:5000", "docker/docker"),
+    ("[fc00:1:2:3:4:5:6:7]:5000/library/debian", "[fc00:1:2:3:4:5:6:7]:5000", "library/debian"),
+    (
+        "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+        "docker.io",
+        "library/" + "thisisthesongthatneverendsitgoesonandonandonthisisthesongthatnev",
+    ),
+    (
+        "docker.io/" + "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+        "docker.io",
+        "library/1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+    ),
+    ("docker---rules/docker", "docker.io", "docker---rules/docker"),
+    ("d/docker", "docker.io", "d/docker"),
+    ("dock__er/docker", "docker.io", "dock__er/docker"),
+    ("test_com/foo", "docker.io", "test_com/foo"),
+    ("test.com:8080/foo", "test.com:8080", "foo"),
+    ("test-com:8080/foo", "test-com:8080", "foo"),
+    ("xn--n3h.com:18080/foo", "xn--n3h.com:18080", "foo"),
+    ("docker.io/library/foo/bar", "docker.io", "library/foo/bar"),
+    ("store/foo/bar", "docker.io", "store/foo/bar"),
+    ("library/ubuntu-12.04-base", "docker.io", "library/ubuntu-12.04-base"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "registry", "repository"), DISTRIBUTION_VALID, ids=[c[0][:40] for c in DISTRIBUTION_VALID]
+)
+def test_distribution_reference_valid(text: str, registry: str, repository: str) -> None:
+    ref = ImageReference.parse(text)
+    assert (ref.registry, ref.repository) == (registry, repository)
+
+
+DISTRIBUTION_INVALID = [
+    "https://github.com/docker/docker",
+    "docker/Docker",
+    "-docker",
+    "-docker/docker",
+    "-docker.io/docker/docker",
+    "docker///docker",
+    "docker.io/docker/Docker",
+    "[fc00::1]",
+    "[fc00::1]:5000",
+    "fc00::1:5000/debian",
+    "[fe80::1%eth0]:5000/debian",
+    "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+    "docker-/docker",
+    "-docker-/docker",
+    "____/____",
+    "_docker/_docker",
+    "dock..er/docker",
+    "dock_.er/docker",
+    "dock-.er/docker",
+    "docker/",
+]
+
+
+@pytest.mark.parametrize("text", DISTRIBUTION_INVALID)
+def test_distribution_reference_invalid(text: str) -> None:
+    with pytest.raises(InvalidReferenceError):
+        ImageReference.parse(text)
+
+
+# Where we differ from distribution/reference on purpose:
+# - "Docker/docker": docker reads an uppercase first component as a registry host named "Docker"; that is a typo in
+#   practice, so we refuse it and say that paths are lowercase.
+# - "[2001:db8:3:4::192.0.2.33]:5000/debian": docker refuses IPv6 literals with an embedded IPv4 part; we accept
+#   any address Python's ipaddress accepts.
+@pytest.mark.parametrize("text", ["Docker/docker", "DOCKER/docker"])
+def test_uppercase_first_component_is_refused(text: str) -> None:
+    with pytest.raises(InvalidReferenceError, match="has uppercase letters"):
+        ImageReference.parse(text)
