@@ -1,16 +1,19 @@
-"""Request counts and wall times of tagscope.registry's core against the test kit.
+"""Request counts and wall times, tagscope.registry beside skopeo, on a near and a far registry.
 
-    .venv/bin/python -m benchmarks.bench [--runs 5]
+Starts two test kits: a near one (loopback) and a far one, whose token registry and token service sit behind a
+proxy that adds ``--delay`` seconds (default 0.05) to every round trip, like a registry on another continent.
+Each case is a whole ``ansible-playbook`` run (what a user waits for), repeated ``--runs`` times; the table shows
+the median wall time and the requests the registry and its token service received in one run (from their logs).
 
-Starts the kit (real Distribution registry, token server, paging front on 127.0.0.1), runs each case
-several times, prints the median wall time and the requests sent, and stops the kit. With skopeo on
-PATH (Debian package skopeo) it also times `skopeo list-tags` on the same repositories. Figures, not
-assertions: nothing here fails on a slow machine.
+    .venv/bin/python -m benchmarks.bench [--runs 5] [--delay 0.05] [--images 20]
+
+skopeo (Debian package ``skopeo``) is run where installed; ``make bench`` installs it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -23,118 +26,139 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 COLLECTIONS = REPO / ".build" / "collections"
-sys.path.insert(0, str(COLLECTIONS))
-link = COLLECTIONS / "ansible_collections" / "tagscope" / "registry"
-link.parent.mkdir(parents=True, exist_ok=True)
-if not link.exists():
-    link.symlink_to(REPO, target_is_directory=True)
+BIN = Path(sys.executable).parent
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (  # noqa: E402
-    ClientOptions,
-    RegistryClient,
-)
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity  # noqa: E402
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference  # noqa: E402
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session  # noqa: E402
+sys.path.insert(0, str(REPO))
 from tests.kit.kit import Kit  # noqa: E402
 
 
-def measure(runs: int, action: t.Callable[[], int]) -> tuple[float, int]:
-    times, sent = [], 0
-    for _run in range(runs):
-        started = time.perf_counter()
-        sent = action()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), sent
+class Case(t.NamedTuple):
+    name: str
+    tasks: list[dict[str, t.Any]]
 
 
-def client(state: dict[str, t.Any], **options: t.Any) -> RegistryClient:
-    base = {"ca_path": state["ca"], "environ": {"HOME": "/nonexistent"}}
-    return RegistryClient(make_session(), ClientOptions(**{**base, **options}))
-
-
-def list_case(state: dict[str, t.Any], image: str, **options: t.Any) -> t.Callable[[], int]:
-    def run() -> int:
-        registry = client(state, **options)
-        tags = registry.list_tags(ImageReference.parse(image))
-        assert tags, image
-        return registry.transport.requests_sent
-
-    return run
-
-
-def existence_case(state: dict[str, t.Any], count: int, *, listing: bool) -> t.Callable[[], int]:
-    creds = Identity(username="alice", password=state["users"]["alice"], source="options")
-    tags = [tag for tag in state["repos"]["private/app"] if tag != "multi"][:count]
-
-    def run() -> int:
-        registry = client(state, credentials=creds)
-        for tag in tags:
-            ref = ImageReference.parse(f"{state['token_registry']}/private/app:{tag}")
-            assert registry.manifest_digest(ref, tag)
-        if listing:
-            registry.list_tags(ImageReference.parse(f"{state['token_registry']}/private/app"))
-        return registry.transport.requests_sent
-
-    return run
-
-
-def skopeo_case(state: dict[str, t.Any], image: str, certs: str) -> t.Callable[[], int]:
-    def run() -> int:
-        subprocess.run(
-            ["skopeo", "list-tags", "--cert-dir", certs, f"docker://{image}"],
-            check=True,
-            capture_output=True,
+def cases(images: int, skopeo: bool) -> list[Case]:
+    names = [f"{{{{ kit_token_registry }}}}/public/r{n:02d}" for n in range(1, images + 1)]
+    listed = [
+        Case("1 image, one module task", [{"tagscope.registry.image_tags": {"images": names[:1]}}]),
+        Case(f"{images} images, one module task", [{"tagscope.registry.image_tags": {"images": names}}]),
+        Case(
+            f"{images} lookup calls (a loop)",
+            [{"ansible.builtin.debug": {"msg": "{{ query('tagscope.registry.image_tags', item) }}"}, "loop": names}],
+        ),
+        Case(
+            f"module looped over {images} images",
+            [{"tagscope.registry.image_tags": {"images": ["{{ item }}"]}, "loop": names}],
+        ),
+    ]
+    if skopeo:
+        listed.append(
+            Case(
+                f"skopeo list-tags looped over {images} images",
+                [
+                    {
+                        "ansible.builtin.command": {
+                            "argv": ["skopeo", "list-tags", "--cert-dir", "{{ skopeo_certs }}", "docker://{{ item }}"]
+                        },
+                        "loop": names,
+                        "changed_when": False,
+                    }
+                ],
+            )
         )
-        return -1
+    return listed
 
-    return run
+
+def playbook(directory: Path, case: Case) -> Path:
+    path = directory / (case.name.replace(" ", "_").replace(",", "") + ".yml")
+    play = {
+        "name": case.name,
+        "hosts": "localhost",
+        "gather_facts": False,
+        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+        "tasks": [{"name": case.name, **task} for task in case.tasks],
+    }
+    path.write_text(json.dumps([play]))
+    return path
+
+
+def log_lines(state: dict[str, t.Any]) -> int:
+    directory = Path(state["dir"])
+    registry = (directory / "token_registry.log").read_text().splitlines()
+    requests = sum(1 for line in registry if line.startswith("127.0.0.1 - - ["))
+    return requests + len((directory / "token-server.log").read_text().splitlines())
+
+
+def run_case(state: dict[str, t.Any], directory: Path, case: Case, runs: int) -> tuple[float, int]:
+    path = playbook(directory, case)
+    env = {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(COLLECTIONS),
+        "ANSIBLE_NOCOLOR": "1",
+        "TAGSCOPE_REGISTRY_CA_PATH": state["ca"],
+        "HOME": str(directory),
+    }
+    command = [
+        str(BIN / "ansible-playbook"),
+        "-i",
+        "localhost,",
+        "-c",
+        "local",
+        "-e",
+        f"@{Path(state['dir']) / 'vars.json'}",
+        "-e",
+        f"skopeo_certs={directory / 'certs'}",
+        str(path),
+    ]
+    times, requests = [], 0
+    for _ in range(runs + 1):  # the first run warms caches and is not counted
+        before = log_lines(state)
+        started = time.perf_counter()
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            raise RuntimeError(f"{case.name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
+        requests = log_lines(state) - before
+        times.append(elapsed)
+    return statistics.median(times[1:]), requests
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--delay", type=float, default=0.05)
+    parser.add_argument("--images", type=int, default=20, choices=range(1, 21), metavar="1..20")
     args = parser.parse_args()
-    directory = tempfile.mkdtemp(prefix="tagscope-bench-")
-    kit = Kit(directory)
-    print("starting the kit ...", file=sys.stderr)
-    state = kit.up()
-    try:
-        many = state["repos"]["public/many"]["count"]
-        cases = [
-            (
-                f"list {many} tags, registry returns one page (Distribution 2.8)",
-                list_case(state, f"{state['open_registry']}/public/many"),
-            ),
-            (f"list {many} tags, token auth, one page", list_case(state, f"{state['token_registry']}/public/many")),
-            (
-                f"list {many} tags, paged, registry's page size (100)",
-                list_case(state, f"{state['paging_registry']}/public/many"),
-            ),
-            (
-                f"list {many} tags, paged, page_size=1000",
-                list_case(state, f"{state['paging_registry']}/public/many", page_size=1000),
-            ),
-            ("10 tags exist? (HEAD each, one token)", existence_case(state, 10, listing=False)),
-            ("10 tags exist? + list the repository", existence_case(state, 10, listing=True)),
-        ]
-        if shutil.which("skopeo"):
-            certs = Path(directory) / "skopeo-certs"
-            certs.mkdir()
-            shutil.copy(state["ca"], certs / "ca.crt")
-            cases.append(
-                (
-                    f"skopeo list-tags, {many} tags, one page",
-                    skopeo_case(state, f"{state['open_registry']}/public/many", str(certs)),
-                )
-            )
-        print(f"{'case':60} {'median s':>9} {'requests':>9}")
-        for name, action in cases:
-            seconds, sent = measure(args.runs, action)
-            print(f"{name:60} {seconds:9.3f} {sent if sent >= 0 else '-':>9}")
-    finally:
-        kit.down()
-        shutil.rmtree(directory, ignore_errors=True)
+    link = COLLECTIONS / "ansible_collections" / "tagscope" / "registry"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not link.exists():
+        link.symlink_to(REPO, target_is_directory=True)
+    skopeo = shutil.which("skopeo") is not None
+    if not skopeo:
+        print("skopeo is not installed (apt-get install skopeo): its rows are left out", file=sys.stderr)
+    results: dict[str, dict[str, tuple[float, int]]] = {}
+    for label, delay in (("near", 0.0), (f"far ({args.delay * 1000:g} ms)", args.delay)):
+        directory = Path(tempfile.mkdtemp(prefix="tagscope-bench-"))
+        kit = Kit(directory / "kit")
+        print(f"starting the {label} kit ...", file=sys.stderr)
+        state = kit.up(delay=delay)
+        try:
+            (directory / "certs").mkdir()
+            shutil.copy(state["ca"], directory / "certs" / "ca.crt")
+            for case in cases(args.images, skopeo):
+                print(f"  {case.name} ...", file=sys.stderr)
+                results.setdefault(case.name, {})[label] = run_case(state, directory, case, args.runs)
+        finally:
+            kit.down()
+            shutil.rmtree(directory, ignore_errors=True)
+    labels = list(next(iter(results.values())))
+    header = f"| case | {' | '.join(f'{label}: median s | requests' for label in labels)} |"
+    print(header)
+    print("|---|" + "---:|---:|" * len(labels))
+    for name, by_label in results.items():
+        cells = " | ".join(f"{by_label[label][0]:.2f} | {by_label[label][1]}" for label in labels)
+        print(f"| {name} | {cells} |")
+    print(f"\n{args.runs} runs each after one warm-up, medians; whole ansible-playbook runs on this machine.")
     return 0
 
 

@@ -72,6 +72,13 @@ options:
       - The module falls back to E(TAGSCOPE_REGISTRY_TIMEOUT).
     type: float
     default: 30
+  concurrency:
+    description:
+      - How many requests may be in flight at once to one registry. The images of a task are asked concurrently,
+        up to this many at a time per registry; results keep the order of the images.
+      - V(1) asks one image after the other.
+    type: int
+    default: 8
   page_size:
     description:
       - How many tags to ask for per page (the V(n) parameter of the tag list API).
@@ -144,6 +151,9 @@ options:
       - name: TAGSCOPE_REGISTRY_TIMEOUT
     vars:
       - name: tagscope_registry_timeout
+  concurrency:
+    vars:
+      - name: tagscope_registry_concurrency
   page_size:
     vars:
       - name: tagscope_registry_page_size

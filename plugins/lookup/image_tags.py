@@ -106,6 +106,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._argspec import 
     query_options,
     selection_argument_spec,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS
@@ -130,7 +131,7 @@ class LookupModule(LookupBase):
         gated = bool(params["fail_on_missing"] or params["wait_timeout"])
         try:
             query = query_options(params, manifests=gated)
-            results = query_images(terms, client_options(params), query)
+            results = query_images(terms, client_options(params), query, cache=_CACHE)
         except RegistryError as exc:
             raise AnsibleLookupError(str(exc)) from exc
         if self.get_option("latest"):
@@ -153,6 +154,9 @@ class LookupModule(LookupBase):
 
 
 VARIABLE_PREFIX = "tagscope_registry_"
+# Challenges and tokens (never tags) for every call of the lookup in this process: the calls of one task (a loop,
+# several queries in one template) negotiate once. Keys hold a keyed hash of the secret, never the secret.
+_CACHE = TokenCache()
 
 
 def _unknown_options(unknown: list[str], known: list[str]) -> str:

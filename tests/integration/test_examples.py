@@ -82,7 +82,7 @@ def rewrite(text: str, kit: dict[str, t.Any], files: dict[str, str]) -> str:
     registry = kit["token_registry"]
     for host in HOSTS:
         text = re.sub(rf"(?<![\w.-]){re.escape(host)}/", f"{registry}/", text)
-        text = re.sub(rf"(auth_registry: ){re.escape(host)}(?=\s)", rf"\g<1>{registry}", text)
+        text = re.sub(rf"(auth_registry: ){re.escape(host)}(?![\w.:-])", rf"\g<1>{registry}", text)
     for name in DOCKER_HUB_NAMES:
         # As a reference: an image: value, a list item or a quoted term (not a register: name).
         text = re.sub(

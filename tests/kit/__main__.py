@@ -17,12 +17,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("action", choices=["up", "down", "status"])
     parser.add_argument("--dir", default=DEFAULT_DIR, help="state directory (default: %(default)s)")
     parser.add_argument("--no-seed", action="store_true", help="start without pushing seed data")
+    parser.add_argument(
+        "--delay",
+        type=float,
+        default=0.0,
+        help="seconds added to every round trip to the token registry and its token service (a far registry)",
+    )
     args = parser.parse_args(argv)
     kit = Kit(args.dir)
     if args.action == "up":
         started = time.monotonic()
         try:
-            state = kit.up(seed=not args.no_seed)
+            state = kit.up(seed=not args.no_seed, delay=args.delay)
         except RuntimeError as exc:
             print(f"kit: {exc}", file=sys.stderr)
             return 1

@@ -96,7 +96,9 @@ class Kit:
     def state(self) -> dict[str, t.Any]:
         return json.loads(self.state_file.read_text())
 
-    def up(self, *, seed: bool = True) -> dict[str, t.Any]:
+    def up(self, *, seed: bool = True, delay: float = 0.0) -> dict[str, t.Any]:
+        """Start everything; with ``delay`` (seconds), the token registry and its token service sit behind a proxy
+        that adds that much to every round trip (``token_registry`` and the realm are then the proxy's)."""
         if self.state_file.exists():
             self.down()
         if self.dir.exists():
@@ -136,7 +138,23 @@ class Kit:
             )
             self._save(state)
             server_ports = self._wait_for_file(self.dir / "servers-ports.json")
-            realm = f"https://127.0.0.1:{server_ports['token']}/token"
+            far: dict[str, int] = {}
+            if delay > 0:
+                state["pids"]["delay"] = self._spawn(
+                    [
+                        sys.executable,
+                        "-m",
+                        "tests.kit.delay",
+                        str(self.dir / "delay-ports.json"),
+                        str(delay),
+                        str(server_ports["token"]),
+                        str(ports["token_registry"]),
+                    ],
+                    "delay",
+                )
+                self._save(state)
+                far = {int(k): v for k, v in self._wait_for_file(self.dir / "delay-ports.json").items()}
+            realm = f"https://127.0.0.1:{far.get(server_ports['token'], server_ports['token'])}/token"
 
             htpasswd = self.dir / "htpasswd"
             htpasswd.write_text("".join(f"{user}:{_bcrypt(pw)}\n" for user, pw in USERS.items()))
@@ -177,6 +195,11 @@ class Kit:
             )
             for name in ("token_registry", "basic_registry", "open_registry", "paging_registry"):
                 self._wait_https(f"https://{state[name]}/v2/", pki["ca"], name)
+            if far:
+                # Seed data goes in directly; everything else meets the delay.
+                state["token_registry_direct"] = state["token_registry"]
+                state["token_registry"] = f"127.0.0.1:{far[ports['token_registry']]}"
+                state["delay"] = delay
             self._save(state)
             if seed:
                 from .seed import seed_all  # noqa: PLC0415 - only when seeding

@@ -80,6 +80,11 @@ EXAMPLE_REPOS = {
     "library/alpine": ["3.19", "3.20", "latest"],
     "library/redis": ["7.2", "7.4", "latest"],
 }
+# Twenty small repositories, for request counts and the benchmark (anonymous pull under public/, alice under
+# private/).
+FLEET_REPOS = {
+    f"{space}/r{number:02d}": ["1.0", "1.1", "2.0"] for space in ("public", "private") for number in range(1, 21)
+}
 
 
 def _digest(data: bytes) -> str:
@@ -99,7 +104,7 @@ def _layer() -> bytes:
 
 class Pusher:
     def __init__(self, state: dict[str, t.Any]) -> None:
-        self.base = f"https://{state['token_registry']}"
+        self.base = f"https://{state.get('token_registry_direct', state['token_registry'])}"
         self.realm = state["realm"]
         self.service = state["service"]
         self.ca = state["ca"]
@@ -225,7 +230,11 @@ def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         digests = set(pool.map(push, [tags[i::6] for i in range(6)]))
-        repos.update(pool.map(lambda item: (item[0], _push_shared(pusher, *item)), EXAMPLE_REPOS.items()))
+        repos.update(
+            pool.map(
+                lambda item: (item[0], _push_shared(pusher, *item)), [*EXAMPLE_REPOS.items(), *FLEET_REPOS.items()]
+            )
+        )
     repos["public/many"] = {"count": BIG_COUNT, "digest": digests.pop(), "first": tags[0], "last": tags[-1]}
     return repos
 

@@ -97,9 +97,13 @@ class TokenIssuer:
             answer["refresh_token"] = refresh
         return 200, answer, user
 
-    def post_enabled(self) -> bool:
+    def mode(self) -> dict[str, t.Any]:
+        """What a test asked of the token server (token-mode.json): {"post": "disabled"}, {"scopes": "first"}."""
         mode_file = Path(self.config["mode_file"])
-        return not (mode_file.exists() and json.loads(mode_file.read_text()).get("post") == "disabled")
+        return json.loads(mode_file.read_text()) if mode_file.exists() else {}
+
+    def post_enabled(self) -> bool:
+        return self.mode().get("post") != "disabled"
 
     def allowed(self, user: str | None, name: str, actions: list[str]) -> list[str]:
         if user == "admin":
@@ -110,6 +114,9 @@ class TokenIssuer:
 
     def issue(self, user: str | None, service: str, scopes: list[str]) -> dict[str, t.Any]:
         access = []
+        # {"scopes": "first"}: grant only the first scope asked for, like token servers that ignore the others.
+        if self.mode().get("scopes") == "first":
+            scopes = scopes[:1]
         for scope in scopes:
             kind, rest = ([*scope.split(":", 1), ""])[:2]
             name, actions = ([*rest.rsplit(":", 1), ""])[:2] if ":" in rest else ("", rest)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -33,6 +35,8 @@ from .errors import ConfigurationError, CredentialHelperError
 from .reference import DOCKER_HUB, DOCKER_HUB_ALIASES, ImageReference
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
+# Keys the secret fingerprints in token cache keys; random per process, so they cannot be checked elsewhere.
+_PROCESS_KEY = os.urandom(32)
 HELPER_TIMEOUT = 30.0
 # What docker's helpers print (on stdout, exit 1) when they hold nothing for a server.
 _HELPER_NOT_FOUND = "credentials not found in native keychain"
@@ -54,12 +58,13 @@ class Identity:
 
     @property
     def cache_key(self) -> str:
-        """Tells tokens of different identities apart, without holding a secret."""
-        if self.bearer_token:
-            return f"<bearer>{self.source}"
-        if self.identity_token:
-            return f"<token>{self.username or ''}{self.source}"
-        return self.username or ""
+        """Tells tokens of different identities apart without holding a secret: the user name and a keyed hash
+        of the secret, so that a wrong password never reuses a token a right one obtained."""
+        if self.anonymous:
+            return ""
+        secret = self.bearer_token or self.identity_token or self.password or ""
+        fingerprint = hmac.new(_PROCESS_KEY, secret.encode(), hashlib.sha256).hexdigest()[:16]
+        return f"{self.username or ''}#{fingerprint}"
 
     def basic_header(self) -> str | None:
         if not (self.username and self.password):

@@ -51,6 +51,20 @@ class RegistryError(Exception):
         self.args = (self._render(),)
         return self
 
+    def at(self, *, method: str | None = None, url: str | None = None, status: int | None = None) -> RegistryError:
+        """Say which request failed, for an error raised where that was not known (a parser, say)."""
+        self.method = method or self.method
+        self.url = url or self.url
+        self.status = status if status is not None else self.status
+        self.args = (self._render(),)
+        return self
+
+    def amend(self, text: str) -> RegistryError:
+        """Add to the message (``(after 3 attempts)``), before the hint."""
+        self.message += text
+        self.args = (self._render(),)
+        return self
+
     def context(self) -> dict[str, t.Any]:
         """Structured details for a module result (no secrets in any of them)."""
         details: dict[str, t.Any] = {}
@@ -102,3 +116,14 @@ class RegistryConnectionError(RegistryError):
 
 class ProtocolError(RegistryError):
     """The registry answered something the protocol does not allow."""
+
+
+class MultipleFailuresError(RegistryError):
+    """Several images failed; the message names each, ``errors`` holds them."""
+
+    def __init__(self, errors: list[RegistryError]) -> None:
+        self.errors = errors
+        super().__init__(f"{len(errors)} images failed: " + " | ".join(str(error) for error in errors))
+
+    def context(self) -> dict[str, t.Any]:
+        return {"errors": [{"msg": str(error), **error.context()} for error in self.errors]}

@@ -4,29 +4,20 @@
 
 from __future__ import annotations
 
+import threading
 import time
 import typing as t
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-from .client import ClientOptions, RegistryClient
-from .errors import ConfigurationError, NotFoundError, RegistryError
+from .auth import TokenCache
+from .client import RegistryClient
+from .errors import ConfigurationError, MultipleFailuresError, NotFoundError, RegistryError
+from .options import ClientOptions, QueryOptions
 from .reference import ImageReference
 from .select import Selection, nearest
 from .transport import make_session
 from .versions import Version
-
-
-@dataclass(frozen=True)
-class QueryOptions:
-    selection: Selection = field(default_factory=Selection)
-    # List the tags; off, a tagged reference costs one HEAD request.
-    list_tags: bool = True
-    # Check the tag or digest a reference names.
-    manifests: bool = True
-    fail_on_missing: bool = False
-    # Poll for missing tags this long (seconds); a tag still missing then fails.
-    wait_timeout: float = 0.0
-    wait_interval: float = 10.0
 
 
 @dataclass
@@ -115,53 +106,92 @@ def check_credentials_scope(refs: t.Sequence[ImageReference], options: ClientOpt
 
 
 class _Run:
-    """One query: a session, a client and the raw tag lists already fetched."""
+    """One query: a client, the raw tag lists already fetched, and a bound on requests in flight per registry."""
 
-    def __init__(self, client: RegistryClient) -> None:
+    def __init__(self, client: RegistryClient, concurrency: int) -> None:
         self.client = client
+        self.concurrency = concurrency
         self.raw_tags: dict[str, list[str]] = {}
+        self._lock = threading.Lock()
+        self._listing: dict[str, threading.Lock] = {}
+        self._slots: dict[str, threading.BoundedSemaphore] = {}
 
     def tags_of(self, ref: ImageReference) -> list[str]:
-        if ref.name not in self.raw_tags:
-            self.raw_tags[ref.name] = self.client.list_tags(ref)
-        return self.raw_tags[ref.name]
+        # A repository named several times is listed once, whichever thread asks first.
+        with self._lock:
+            lock = self._listing.setdefault(ref.name, threading.Lock())
+        with lock:
+            if ref.name not in self.raw_tags:
+                with self._slot(ref):
+                    self.raw_tags[ref.name] = self.client.list_tags(ref)
+            return self.raw_tags[ref.name]
 
     def check(self, result: ImageResult) -> None:
-        result.digest = self.client.manifest_digest(result.ref, t.cast(str, result.wanted))
+        with self._slot(result.ref):
+            result.digest = self.client.manifest_digest(result.ref, t.cast(str, result.wanted))
         result.exists = result.digest is not None
+
+    def each(self, results: list[ImageResult], action: t.Callable[[ImageResult], t.Any]) -> None:
+        """``action`` for every result, concurrently; errors name their image, several are reported together."""
+        if not results:
+            return
+        errors: list[RegistryError | None] = [None] * len(results)
+
+        def run(index: int) -> None:
+            try:
+                _guarded(results[index], action)
+            except RegistryError as exc:
+                errors[index] = exc
+
+        registries = len({result.ref.api_host for result in results})
+        workers = min(len(results), self.concurrency * registries)
+        if workers <= 1:
+            for index in range(len(results)):
+                run(index)
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                list(pool.map(run, range(len(results))))
+        failed = [error for error in errors if error is not None]
+        if len(failed) == 1:
+            raise failed[0]
+        if failed:
+            raise MultipleFailuresError(failed)
+
+    def _slot(self, ref: ImageReference) -> threading.BoundedSemaphore:
+        with self._lock:
+            return self._slots.setdefault(ref.api_host, threading.BoundedSemaphore(self.concurrency))
 
 
 def query_images(
     texts: t.Sequence[str],
     options: ClientOptions,
     query: QueryOptions | None = None,
+    *,
+    cache: TokenCache | None = None,
 ) -> list[ImageResult]:
     """Tags of every image, and existence and digest of the tags or digests they name.
 
-    One session (keep-alive) and one token cache serve all images; a
-    repository named several times (with different tags) is listed once.
+    One session (keep-alive) and one token cache serve all images; a repository named several times (with
+    different tags) is listed once. Images are asked concurrently, at most ``options.concurrency`` requests in
+    flight per registry; the results keep the order of ``texts``. ``cache`` carries challenges and tokens over
+    from earlier runs of the same process (the lookup's).
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
     check_credentials_scope(refs, options)
     results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
-    session = make_session()
+    session = make_session(pool_size=options.concurrency)
     try:
-        run = _Run(RegistryClient(session, options))
+        client = RegistryClient(session, options, cache)
+        client.expect(refs)
+        run = _Run(client, options.concurrency)
         # Manifests first: a repository that does not exist yet is worth waiting for.
         checked = [r for r in results if query.manifests and r.wanted]
-        for result in checked:
-            _guarded(result, run.check)
+        run.each(checked, run.check)
         waited = _wait(run, [r for r in checked if not r.exists], query)
         missing = [r for r in checked if not r.exists]
         if query.list_tags:
-            for result in results:
-                try:
-                    _guarded(result, lambda r: _describe(run, r, query.selection))
-                except NotFoundError:
-                    # A missing tag in a repository that is missing too: reported as a missing tag below.
-                    if result not in missing:
-                        raise
+            run.each(results, lambda r: _describe(run, r, query.selection, missing))
         for result in missing:
             if not result.ref.digest:
                 result.nearest = _guarded(result, lambda r: _nearest(run, r))
@@ -179,8 +209,15 @@ def _nearest(run: _Run, result: ImageResult) -> list[str] | None:
         return None  # the repository itself is missing
 
 
-def _describe(run: _Run, result: ImageResult, selection: Selection) -> None:
-    selected = selection.filter(run.tags_of(result.ref))
+def _describe(run: _Run, result: ImageResult, selection: Selection, missing: list[ImageResult]) -> None:
+    try:
+        raw = run.tags_of(result.ref)
+    except NotFoundError:
+        # A missing tag in a repository that is missing too: reported as a missing tag.
+        if result in missing:
+            return
+        raise
+    selected = selection.filter(raw)
     result.tags = selection.order(selected)
     # A reference whose tag is a version of a variant (python:3.12-slim) looks for the latest of that variant.
     own = Version.parse(result.ref.tag) if result.ref.tag else None
@@ -198,8 +235,7 @@ def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions) -> float:
         if remaining <= 0:
             break
         time.sleep(min(query.wait_interval, remaining))
-        for result in pending:
-            _guarded(result, run.check)
+        run.each(pending, run.check)
         pending = [r for r in pending if not r.exists]
     return round(time.monotonic() - started, 1)
 

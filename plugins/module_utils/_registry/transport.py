@@ -14,8 +14,10 @@ Every request goes through ``Transport.send``:
 from __future__ import annotations
 
 import json
+import os
 import random
 import re
+import threading
 import time
 import traceback
 import typing as t
@@ -78,21 +80,20 @@ class RetryPolicy:
 
 
 class Transport:
-    def __init__(
-        self,
-        session: requests.Session,
-        *,
-        verify: bool | str,
-        timeout: float,
-        policy: RetryPolicy,
-        sleep: t.Callable[[float], None] = time.sleep,
-    ) -> None:
+    """Sends requests for one run, from any number of threads.
+
+    A 429 or 503 with a wait (``Retry-After``, or backoff) holds back every request to that origin, not only the
+    one that got it: threads sleep until the registry said to come back instead of each collecting its own 429.
+    """
+
+    def __init__(self, session: requests.Session, *, verify: bool | str, timeout: float, policy: RetryPolicy) -> None:
         self.session = session
-        self.verify = verify
+        self.verify = _ca_bundle_from_environment(verify)
         self.timeout = timeout
         self.policy = policy
-        self.sleep = sleep
-        self.requests_sent = 0
+        self._lock = threading.Lock()
+        self._not_before: dict[str, float] = {}
+        self._proxies: dict[str, dict[str, str]] = {}
 
     def send(
         self,
@@ -105,20 +106,21 @@ class Transport:
         limit: int = MAX_ERROR_BODY,
     ) -> Reply:
         """Send, retrying what is worth retrying; return the last reply or raise the last error."""
+        origin = _origin(url)
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
+            self._hold(origin)
             try:
                 reply = self._once(method, url, headers=headers, params=params, data=data, limit=limit)
             except RegistryConnectionError as exc:
                 delay = _backoff(attempt)
                 if not exc.retryable or not self._may_wait(attempt, waited, delay):
                     if attempt > 1:
-                        exc.message += f" (after {attempt} attempts)"
-                        exc.args = (exc._render(),)
+                        exc.amend(f" (after {attempt} attempts)")
                     raise
-                self.sleep(delay)
+                time.sleep(delay)
                 waited += delay
                 continue
             reply.attempts = attempt
@@ -128,8 +130,30 @@ class Transport:
             delay = _backoff(attempt) if retry_after is None else retry_after
             if not self._may_wait(attempt, waited, delay):
                 return reply
-            self.sleep(delay)
+            self._hold_back(origin, delay)
             waited += delay
+
+    def _hold_back(self, origin: str, delay: float) -> None:
+        with self._lock:
+            self._not_before[origin] = max(self._not_before.get(origin, 0.0), time.monotonic() + delay)
+
+    def _hold(self, origin: str) -> None:
+        with self._lock:
+            until = self._not_before.get(origin, 0.0)
+        pause = until - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        """HTTPS_PROXY/NO_PROXY for this origin, read once (requests would read the environment per request)."""
+        origin = _origin(url)
+        with self._lock:
+            found = self._proxies.get(origin)
+        if found is None:
+            found = requests.utils.get_environ_proxies(url) if self.session.trust_env is False else {}
+            with self._lock:
+                self._proxies[origin] = found
+        return found
 
     def _may_wait(self, attempt: int, waited: float, delay: float) -> bool:
         return attempt <= self.policy.retries and waited + delay <= self.policy.max_wait
@@ -144,7 +168,6 @@ class Transport:
         data: dict[str, str] | None,
         limit: int,
     ) -> Reply:
-        self.requests_sent += 1
         shown = strip_query(url)
         try:
             with warnings.catch_warnings():
@@ -162,6 +185,7 @@ class Transport:
                     allow_redirects=True,
                     stream=True,
                     auth=_no_netrc,
+                    proxies=self._proxies_for(url),
                 )
                 try:
                     # An error body is only ever shown as an excerpt: read a little of it.
@@ -280,11 +304,31 @@ def strip_query(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-def make_session() -> requests.Session:
-    # trust_env stays on: HTTPS_PROXY/NO_PROXY and REQUESTS_CA_BUNDLE work as users expect.
+def make_session(pool_size: int = 10) -> requests.Session:
+    """One session per run: keep-alive, a pool as large as the requests in flight.
+
+    ``trust_env`` is off because requests would otherwise read the proxy variables and netrc on every request;
+    the transport reads HTTPS_PROXY/NO_PROXY once per origin and REQUESTS_CA_BUNDLE once, and never uses netrc.
+    """
     session = requests.Session()
+    session.trust_env = False
     session.headers["User-Agent"] = USER_AGENT
+    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
     return session
+
+
+def _ca_bundle_from_environment(verify: bool | str) -> bool | str:
+    """What requests does with trust_env: REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) when verifying by default."""
+    if verify is True:
+        return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    return verify
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _no_netrc(request: t.Any) -> t.Any:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import (
     CredentialStore,
     Identity,
@@ -21,6 +20,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
     ConfigurationError,
     CredentialHelperError,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from tests.kit.faults import FaultServer, Reply, Request, json_reply

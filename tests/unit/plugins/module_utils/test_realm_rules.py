@@ -16,13 +16,11 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
-    ClientOptions,
-    RegistryClient,
-    _check_realm_address,
-)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import check_realm_address
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ProtocolError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
@@ -64,10 +62,10 @@ REALMS = [
 @pytest.mark.parametrize("case", REALMS, ids=[f"{c.registry}->{c.realm}" for c in REALMS])
 def test_realm_address_rule(case: Realm) -> None:
     if case.refused is None:
-        _check_realm_address(case.realm, case.registry, "GET")
+        check_realm_address(case.realm, case.registry, "GET")
         return
     with pytest.raises(ProtocolError) as caught:
-        _check_realm_address(case.realm, case.registry, "GET")
+        check_realm_address(case.realm, case.registry, "GET")
     assert f"on {case.refused}" in str(caught.value)
     assert "refusing to ask it for a token" in str(caught.value)
 

@@ -1,0 +1,397 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""The token flow: challenges, tokens, realms, lifetimes, and what a 401 means.
+
+For each request ``Authenticator.send`` attaches what the registry asked for last time (a Bearer token or Basic
+credentials), or, for a host it has not heard from, sends the request bare and reads the challenge from the
+``401``. Tokens are cached per (realm, service, identity, scope) for their lifetime.
+
+Fewest round trips: the repositories a run will ask about are known up front (``expect``), so the first token
+request for a realm carries every scope the run needs there with the same identity (repeated ``scope``
+parameters, as the Distribution token spec allows). A token server that grants only some of them makes the
+registry answer ``401 insufficient_scope`` for the others; those then get a token of their own, once.
+
+Thread safety: one lock guards the caches; a lock per host makes the first request to a host the only one that
+collects a challenge, and a lock per (realm, service, identity) makes one thread fetch a token while the others
+wait for it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+import typing as t
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from urllib.parse import urljoin, urlsplit
+
+from .credentials import CredentialStore, Identity, basic_header
+from .errors import AuthenticationError, ProtocolError
+from .headers import Challenge, parse_www_authenticate
+from .replies import failure, insufficient_scope, json_body, rejected, token_refused
+from .transport import MAX_TOKEN_BODY, Reply, Transport, strip_query
+
+if t.TYPE_CHECKING:
+    from .reference import ImageReference
+
+# OAuth2 client_id sent with identity tokens (the token spec requires one).
+CLIENT_ID = "tagscope.registry"
+DEFAULT_TOKEN_LIFETIME = 60
+# Refresh a little before the registry would refuse the token.
+TOKEN_EXPIRY_MARGIN = 5.0
+# Scopes in one token request; a URL with hundreds of them would outgrow what servers accept.
+MAX_SCOPES_PER_TOKEN = 30
+
+
+@dataclass
+class _Token:
+    value: str = field(repr=False)
+    expires_at: float
+
+    @property
+    def fresh(self) -> bool:
+        return self.expires_at > time.monotonic()
+
+
+class TokenCache:
+    """Challenges and tokens; shareable by the runs of one process (the lookup's calls). Never tags."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.challenges: dict[str, Challenge] = {}
+        self.tokens: dict[tuple[str, str, str, str], _Token] = {}
+        # Scopes a token server would not put in a shared token: they get one of their own.
+        self.alone: set[tuple[str, str, str, str]] = set()
+
+
+class Authenticator:
+    def __init__(self, transport: Transport, store: CredentialStore, cache: TokenCache | None = None) -> None:
+        self.transport = transport
+        self.store = store
+        self.cache = cache or TokenCache()
+        self._expected: dict[str, dict[str, ImageReference]] = {}
+        self._locks: dict[t.Any, threading.Lock] = {}
+
+    def expect(self, refs: t.Iterable[ImageReference]) -> None:
+        """The repositories this run will ask about, so one token request can cover them."""
+        for ref in refs:
+            self._expected.setdefault(ref.api_host, {})[ref.repository] = ref
+
+    def send(
+        self, method: str, url: str, ref: ImageReference, *, headers: dict[str, str] | None = None, limit: int = 0
+    ) -> Reply:
+        """``method url`` with the authorization the registry wants; raises for a 401 that cannot be cured."""
+        identity = self.store.identity_for(ref)
+        if identity.bearer_token:
+            # A pre-obtained token goes to the registry as it is; nothing to negotiate.
+            response = self.transport.send(
+                method, url, headers=_with(headers, f"Bearer {identity.bearer_token}"), limit=limit
+            )
+            if response.status_code == 401:
+                raise rejected(response, method, url, identity)
+            return response
+        host = ref.api_host
+        scope = f"repository:{ref.repository}:pull"
+        sent = self._authorization(host, scope, url, identity)
+        if sent is None:
+            # The first request to a host collects its challenge and a token; the others wait for them.
+            with self._lock(("host", host)):
+                sent = self._authorization(host, scope, url, identity)
+                if sent is None:
+                    response = self.transport.send(method, url, headers=headers, limit=limit)
+                    if response.status_code != 401:
+                        return response
+                    self._learn(response, method, url, identity, host)
+                    sent = self._authorization(host, scope, url, identity)
+                    first = True
+                else:
+                    first = False
+            if first:
+                return self._retry(method, url, headers=headers, limit=limit, identity=identity, authorization=sent)
+        response = self.transport.send(method, url, headers=_with(headers, sent), limit=limit)
+        if response.status_code != 401:
+            return response
+        challenge = self._learn(response, method, url, identity, host)
+        if challenge.scheme == "basic" and sent and sent.startswith("Basic "):
+            raise rejected(response, method, url, identity)
+        # A token we sent expired, or lacked the scope: a fresh one, once (a token of its own for the scope
+        # when a shared token did not cover it).
+        alone = insufficient_scope(response)
+        retry = self._authorization(host, scope, url, identity, refresh=True, alone=alone)
+        return self._retry(method, url, headers=headers, limit=limit, identity=identity, authorization=retry)
+
+    def _retry(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: dict[str, str] | None,
+        limit: int,
+        identity: Identity,
+        authorization: str | None,
+    ) -> Reply:
+        response = self.transport.send(method, url, headers=_with(headers, authorization), limit=limit)
+        if response.status_code == 401:
+            raise rejected(response, method, url, identity)
+        return response
+
+    def _learn(self, response: Reply, method: str, url: str, identity: Identity, host: str) -> Challenge:
+        """Read and remember the challenge of a 401; refuse what cannot be answered."""
+        challenge = _pick_challenge(response, method, url)
+        with self.cache.lock:
+            self.cache.challenges[host] = challenge
+        if challenge.scheme == "basic" and identity.basic_header() is None:
+            raise AuthenticationError(
+                "401 UNAUTHORIZED: the registry requires credentials (Basic challenge)",
+                method=method,
+                url=url,
+                status=401,
+                code="UNAUTHORIZED",
+                hint="set username and password for this registry, or log in with docker login or podman login",
+            )
+        return challenge
+
+    def _authorization(
+        self, host: str, scope: str, url: str, identity: Identity, *, refresh: bool = False, alone: bool = False
+    ) -> str | None:
+        with self.cache.lock:
+            challenge = self.cache.challenges.get(host)
+        if challenge is None:
+            return None
+        if challenge.scheme == "basic":
+            return identity.basic_header()
+        return f"Bearer {self._token(challenge, host, scope, url, identity, refresh=refresh, alone=alone)}"
+
+    def _token(
+        self, challenge: Challenge, host: str, scope: str, url: str, identity: Identity, *, refresh: bool, alone: bool
+    ) -> str:
+        realm = challenge.params["realm"]  # absolute and checked, see _resolved()
+        service = challenge.params.get("service", "")
+        base = (realm, service, identity.cache_key)
+        key = (*base, scope)
+        with self.cache.lock:
+            cached = self.cache.tokens.get(key)
+            if alone:
+                self.cache.alone.add(key)
+        if cached and cached.fresh and not refresh:
+            return cached.value
+        with self._lock(("token", base)):
+            with self.cache.lock:
+                latest = self.cache.tokens.get(key)
+                alone = key in self.cache.alone
+            # Another thread may have fetched it while this one waited.
+            if latest and latest.fresh and latest is not cached:
+                return latest.value
+            scopes = [scope] if alone else [scope, *self._companions(host, base, scope, identity)]
+            token = self._fetch(realm, service, scopes, identity, url)
+            with self.cache.lock:
+                for each in scopes:
+                    self.cache.tokens[(*base, each)] = token
+            return token.value
+
+    def _companions(self, host: str, base: tuple[str, str, str], scope: str, identity: Identity) -> list[str]:
+        """The other scopes the run needs on this host with this identity and holds no fresh token for."""
+        companions = []
+        for ref in self._expected.get(host, {}).values():
+            other = f"repository:{ref.repository}:pull"
+            if other == scope or len(companions) >= MAX_SCOPES_PER_TOKEN - 1:
+                continue
+            with self.cache.lock:
+                held = self.cache.tokens.get((*base, other))
+                single = (*base, other) in self.cache.alone
+            if single or (held and held.fresh):
+                continue
+            if self.store.identity_for(ref).cache_key == identity.cache_key:
+                companions.append(other)
+        return companions
+
+    def _fetch(self, realm: str, service: str, scopes: list[str], identity: Identity, registry_url: str) -> _Token:
+        _check_realm_scheme(realm, registry_url, identity)
+        shown = strip_query(realm)
+        response = self._oauth(realm, service, scopes, identity) if identity.identity_token else None
+        if response is None:
+            params = [("service", service)] if service else []
+            params += [("scope", scope) for scope in scopes]
+            basic = identity.basic_header() or (
+                # After a 404 to the OAuth2 POST: registries such as ACR take the refresh token as a password.
+                basic_header(identity.username or "<token>", identity.identity_token)
+                if identity.identity_token
+                else None
+            )
+            response = self.transport.send(
+                "GET", realm, headers={"Authorization": basic} if basic else {}, params=params, limit=MAX_TOKEN_BODY
+            )
+        refused = token_refused(response, identity, shown)
+        if refused is not None:
+            raise refused
+        if response.status_code != 200:
+            raise failure(response, None, response.method, shown)
+        body = json_body(response, response.method, shown)
+        value = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
+        if not isinstance(value, str) or not value:
+            raise ProtocolError(
+                "token response has neither 'token' nor 'access_token'",
+                method=response.method,
+                url=shown,
+                status=200,
+            )
+        return _Token(value=value, expires_at=time.monotonic() + lifetime(body))
+
+    def _oauth(self, realm: str, service: str, scopes: list[str], identity: Identity) -> Reply | None:
+        """OAuth2 refresh-token grant (ACR after az acr login); None when the server has no OAuth2 (404/405)."""
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": t.cast(str, identity.identity_token),
+            "client_id": CLIENT_ID,
+            # OAuth2 takes one space-separated scope parameter.
+            "scope": " ".join(scopes),
+        }
+        if service:
+            form["service"] = service
+        response = self.transport.send("POST", realm, data=form, limit=MAX_TOKEN_BODY)
+        return None if response.status_code in (404, 405) else response
+
+    def _lock(self, key: t.Any) -> threading.Lock:
+        with self.cache.lock:
+            return self._locks.setdefault(key, threading.Lock())
+
+
+def _with(headers: dict[str, str] | None, authorization: str | None) -> dict[str, str]:
+    merged = dict(headers or {})
+    if authorization:
+        merged["Authorization"] = authorization
+    return merged
+
+
+def _pick_challenge(response: Reply, method: str, url: str) -> Challenge:
+    try:
+        challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
+    except ProtocolError as exc:
+        raise ProtocolError(exc.message, method=method, url=url, status=401) from None
+    for scheme in ("bearer", "basic"):
+        for challenge in challenges:
+            if challenge.scheme == scheme:
+                return _resolved(challenge, method, url) if scheme == "bearer" else challenge
+    offered = ", ".join(c.scheme for c in challenges) or "none"
+    raise AuthenticationError(
+        f"401 UNAUTHORIZED and no Bearer or Basic challenge (offered: {offered})",
+        method=method,
+        url=url,
+        status=401,
+        hint="this registry needs an authentication scheme tagscope.registry does not speak",
+    )
+
+
+def _resolved(challenge: Challenge, method: str, url: str) -> Challenge:
+    """The Bearer challenge with its realm made absolute (it may be relative to the registry URL) and checked."""
+    realm = challenge.params.get("realm")
+    if not realm:
+        raise ProtocolError(
+            "401 with a Bearer challenge that has no realm",
+            method=method,
+            url=url,
+            status=401,
+            hint="the registry's auth configuration is incomplete",
+        )
+    try:
+        absolute = urljoin(url, realm)
+        urlsplit(absolute).port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError as exc:
+        raise ProtocolError(
+            f"401 with a Bearer realm that is not a valid URL ({exc})",
+            method=method,
+            url=url,
+            status=401,
+            hint="the registry's auth configuration is broken",
+        ) from None
+    check_realm_address(absolute, url, method)
+    return replace(challenge, params={**challenge.params, "realm": absolute})
+
+
+def check_realm_address(realm: str, registry_url: str, method: str) -> None:
+    """Refuse a realm on an address a registry has no business steering a client to.
+
+    As go-containerregistry does: a link-local (169.254.0.0/16, fe80::/10, the cloud metadata service) or
+    unspecified (0.0.0.0, ::) IP literal always; a loopback or private one unless the registry is on that same
+    host (a registry on 127.0.0.1 or 10.0.0.5 with its token service beside it is fine). Checked before any
+    request goes to the realm.
+    """
+    address = _ip_literal(urlsplit(realm).hostname or "")
+    if address is None:
+        return
+    if address.is_link_local or address.is_unspecified:
+        why = "a link-local address" if address.is_link_local else "an unspecified address"
+    elif address.is_loopback or address.is_private:
+        registry_host = urlsplit(registry_url).hostname or ""
+        registry_address = _ip_literal(registry_host)
+        same = registry_address == address or (
+            address.is_loopback
+            and (registry_host == "localhost" or (registry_address is not None and registry_address.is_loopback))
+        )
+        if same:
+            return
+        why = f"{'a loopback' if address.is_loopback else 'a private'} address, and the registry is not on that host"
+    else:
+        return
+    raise ProtocolError(
+        f"401 with a Bearer realm {strip_query(realm)} on {why}; refusing to ask it for a token",
+        method=method,
+        url=registry_url,
+        status=401,
+        hint="a registry must not steer credentials to internal addresses; check the registry's auth configuration",
+    )
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        address = ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _check_realm_scheme(realm: str, registry_url: str, identity: Identity) -> None:
+    """A realm must be https; plain http only for a plain-http registry the user allowed, and then
+    credentials go to it only on the registry's own host."""
+    parts, registry = urlsplit(realm), urlsplit(registry_url)
+    if parts.scheme == "https":
+        return
+    if parts.scheme != "http" or registry.scheme != "http":
+        raise ProtocolError(
+            f"token realm {strip_query(realm)} is not https; refusing to ask it for a token",
+            hint="the registry's token service must be served over TLS",
+        )
+    if not identity.anonymous and parts.hostname != registry.hostname:
+        raise ProtocolError(
+            f"token realm {strip_query(realm)} is plain http on another host than the registry; "
+            "refusing to send it credentials",
+            hint="serve the token service over TLS, or on the registry's own host",
+        )
+
+
+def lifetime(body: dict[str, t.Any]) -> float:
+    """Seconds a token stays usable from now, after ``expires_in`` and ``issued_at``."""
+    try:
+        expires_in = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
+    except (TypeError, ValueError):
+        expires_in = DEFAULT_TOKEN_LIFETIME
+    expires_in = max(expires_in, DEFAULT_TOKEN_LIFETIME)
+    age = 0.0
+    issued_at = body.get("issued_at")
+    if isinstance(issued_at, str):
+        try:
+            issued = datetime.fromisoformat(issued_at.replace("Z", "+00:00"))
+            if issued.tzinfo is None:
+                issued = issued.replace(tzinfo=timezone.utc)
+            age = (datetime.now(timezone.utc) - issued).total_seconds()
+        except (ValueError, OverflowError):
+            age = 0.0
+        # A token server does not hand out a token that is already expired, nor one from the future: such an
+        # issued_at (Go's zero time 0001-01-01T00:00:00Z, a skewed clock) counts as "now", as containers/image
+        # does. Trusting it would make every request fetch a new token.
+        if age < 0 or age >= expires_in:
+            age = 0.0
+    return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)

@@ -1,0 +1,172 @@
+# This module is private to the tagscope.registry collection. Do not use it
+# from other collections: its API may change without notice.
+"""What a run is configured with, checked once, with every default written once.
+
+The argument spec (``_argspec.py``) and the doc fragments read the ``DEFAULT_*`` constants; the plugins hand
+their raw parameters to ``ClientOptions.build`` and ``QueryOptions.build``, which refuse what cannot work with a
+message naming the option.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from dataclasses import dataclass, field
+
+from .credentials import Identity, registry_key
+from .errors import ConfigurationError
+from .select import Selection
+
+DEFAULT_TIMEOUT = 30.0
+DEFAULT_RETRIES = 4
+DEFAULT_RETRY_MAX_WAIT = 60.0
+DEFAULT_WAIT_INTERVAL = 10.0
+# Requests in flight at once to one registry; 1 asks one image after the other.
+DEFAULT_CONCURRENCY = 8
+MAX_CONCURRENCY = 64
+MAX_PAGE_SIZE = 10_000
+
+
+@dataclass(frozen=True)
+class ClientOptions:
+    """How to reach registries and who to be to them."""
+
+    # Explicit credentials (options or environment), for the images on one registry: credentials_registry
+    # (normalized), or the only registry of the run when it is None.
+    credentials: Identity | None = None
+    credentials_registry: str | None = None
+    # A docker config.json or podman auth.json to read instead of the usual places.
+    auth_file: str | None = None
+    # Where HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE, ... are read (None: the process environment).
+    environ: t.Mapping[str, str] | None = None
+    validate_certs: bool = True
+    ca_path: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    page_size: int | None = None
+    retries: int = DEFAULT_RETRIES
+    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT
+    # Registries (host[:port]) spoken to over plain HTTP, like docker's insecure-registries.
+    http_registries: frozenset[str] = frozenset()
+    concurrency: int = DEFAULT_CONCURRENCY
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        auth_registry: str | None = None,
+        auth_file: str | None = None,
+        validate_certs: bool | None = True,
+        ca_path: str | None = None,
+        timeout: float | None = None,
+        page_size: int | None = None,
+        retries: int | None = None,
+        retry_max_wait: float | None = None,
+        http_registries: t.Iterable[str] | None = None,
+        concurrency: int | None = None,
+        environ: t.Mapping[str, str] | None = None,
+        env_names: tuple[str, str] = ("username", "password"),
+    ) -> ClientOptions:
+        """Check the options a user gave; None means "not set" (the default applies)."""
+        if bool(username) != bool(password):
+            missing = "password" if username else "username"
+            variable = env_names[0] if missing == "username" else env_names[1]
+            raise ConfigurationError(
+                f"username and password go together, but {missing} is not set",
+                hint=f"set {missing} (or {variable}), or neither for anonymous access",
+            )
+        _at_least("timeout", timeout, 0, strict=True)
+        _at_least("retries", retries, 0)
+        _at_least("retry_max_wait", retry_max_wait, 0)
+        if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise ConfigurationError(
+                f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}",
+                hint="leave it unset to let the registry choose its page size",
+            )
+        if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+            raise ConfigurationError(
+                f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}",
+                hint="1 asks one image after the other",
+            )
+        if ca_path and not os.path.exists(ca_path):
+            raise ConfigurationError(
+                f"ca_path {ca_path!r} does not exist",
+                hint="point ca_path at a PEM file (or a c_rehash'd directory) with the registry's CA",
+            )
+        if token:
+            explicit: Identity | None = Identity(bearer_token=token, source="options")
+        elif username and password:
+            explicit = Identity(username=username, password=password, source="options")
+        else:
+            explicit = None
+        return cls(
+            credentials=explicit,
+            credentials_registry=registry_key(auth_registry) if auth_registry else None,
+            auth_file=auth_file or None,
+            environ=environ,
+            validate_certs=True if validate_certs is None else bool(validate_certs),
+            ca_path=ca_path or None,
+            timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout),
+            page_size=page_size,
+            retries=DEFAULT_RETRIES if retries is None else retries,
+            retry_max_wait=DEFAULT_RETRY_MAX_WAIT if retry_max_wait is None else float(retry_max_wait),
+            http_registries=frozenset(host.strip().lower() for host in http_registries or ()),
+            concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+        )
+
+    def verify(self) -> bool | str:
+        if self.ca_path:
+            if not os.path.exists(self.ca_path):
+                raise ConfigurationError(
+                    f"ca_path {self.ca_path!r} does not exist",
+                    hint="point ca_path at a PEM file (or a c_rehash'd directory) with the registry's CA",
+                )
+            return self.ca_path
+        return self.validate_certs
+
+
+@dataclass(frozen=True)
+class QueryOptions:
+    """What to ask of each image."""
+
+    selection: Selection = field(default_factory=Selection)
+    # List the tags; off, a tagged reference costs one HEAD request.
+    list_tags: bool = True
+    # Check the tag or digest a reference names.
+    manifests: bool = True
+    fail_on_missing: bool = False
+    # Poll for missing tags this long (seconds); a tag still missing then fails.
+    wait_timeout: float = 0.0
+    wait_interval: float = DEFAULT_WAIT_INTERVAL
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        selection: Selection | None = None,
+        list_tags: bool = True,
+        manifests: bool = True,
+        fail_on_missing: bool = False,
+        wait_timeout: float | None = None,
+        wait_interval: float | None = None,
+    ) -> QueryOptions:
+        _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
+        _at_least("wait_interval", wait_interval, 0, strict=True)
+        return cls(
+            selection=selection or Selection(),
+            list_tags=list_tags,
+            manifests=manifests,
+            fail_on_missing=fail_on_missing,
+            wait_timeout=0.0 if wait_timeout is None else float(wait_timeout),
+            wait_interval=DEFAULT_WAIT_INTERVAL if wait_interval is None else float(wait_interval),
+        )
+
+
+def _at_least(name: str, value: float | None, low: float, *, strict: bool = False, hint: str | None = None) -> None:
+    if value is None:
+        return
+    if value < low or (strict and value == low):
+        bound = f"more than {low:g}" if strict else f"{low:g} or more"
+        raise ConfigurationError(f"{name} must be {bound}, got {value:g}", hint=hint)
