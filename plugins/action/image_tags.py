@@ -2,31 +2,60 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs the image_tags module, then merges its ``image_tags`` fact with the host's.
 
-A module can only replace a fact; merging needs the host's current value,
-which only the controller has. The module does the registry work wherever the
-task runs; this action adds the earlier tasks' images back.
+Where the task runs on the controller (``delegate_to: localhost``, ``connection: local``) without ``become`` or
+``async``, the query runs right here, in the controller's worker, instead of shipping the module to a new Python
+process: the same argument checks, result, check mode and ``no_log`` as the module, without the cost of a process
+per task, and a loop's items share open connections and tokens. Anywhere else, the module runs where the task
+runs, as usual.
+
+A module can only replace a fact; merging needs the host's current facts, which only the controller has.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import typing as t
 
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.common.parameters import remove_values
+from ansible.module_utils.errors import UnsupportedError
+from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, make_session
+from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
+
 FACT = "image_tags"
+MODULE = "tagscope.registry.image_tags"
+LOCAL = frozenset({"local", "ansible.builtin.local"})
+IN_CONTROLLER = "tagscope_registry_in_controller"
+# A worker process runs one task for one host, all of a loop's items included: they share these.
+_CACHE = TokenCache()
+_SESSION: t.Any = None
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
     _supports_check_mode = True
+    _supports_async = True
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
-        result.update(
-            self._execute_module(
-                module_name="tagscope.registry.image_tags", module_args=self._task.args, task_vars=task_vars
+        if self._on_controller(task_vars or {}):
+            result.update(self._run_here())
+        else:
+            wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
+            result.update(
+                self._execute_module(
+                    module_name=MODULE, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async
+                )
             )
-        )
+            if self._task.async_val:
+                # The job goes on in the background; async_status returns its facts.
+                return result
         new = result.get("ansible_facts", {}).get(FACT)
         # Through ansible_facts: the top-level variable is gone when fact injection is off (INJECT_FACTS_AS_VARS).
         facts = (task_vars or {}).get("ansible_facts")
@@ -34,3 +63,52 @@ class ActionModule(ActionBase):
         if isinstance(new, dict) and isinstance(earlier, dict):
             result["ansible_facts"][FACT] = {**earlier, **new}
         return result
+
+    def _on_controller(self, task_vars: dict[str, t.Any]) -> bool:
+        """The task would run the module on this machine, as this user, synchronously; and the user did not set
+        ``tagscope_registry_in_controller: false`` (for a module process with ansible_python_interpreter)."""
+        wanted = self._templar.template(task_vars.get(IN_CONTROLLER, True))
+        return (
+            HAS_REQUESTS
+            and boolean(wanted, strict=False)
+            and self._connection.transport in LOCAL
+            and not self._play_context.become
+            and not self._task.async_val
+        )
+
+    def _run_here(self) -> dict[str, t.Any]:
+        global _SESSION  # noqa: PLW0603 - one session for the worker's loop items
+        environment: dict[str, str] = {}
+        self._compute_environment_string(environment)
+        with _environment(environment):
+            validated = ArgumentSpecValidator(module_argument_spec()).validate(dict(self._task.args))
+            # What AnsibleModule masks, from the same validator.
+            no_log = validated._no_log_values
+            if validated.error_messages:
+                error = validated.errors[0]
+                message = validated.errors.msg
+                if isinstance(error, UnsupportedError):
+                    message = f"Unsupported parameters for ({MODULE}) module: {message}"
+                params = validated.validated_parameters
+                return remove_values({"failed": True, "msg": message, "invocation": {"module_args": params}}, no_log)
+            if _SESSION is None:
+                _SESSION = make_session(pool_size=64)
+            params = validated.validated_parameters
+            result = image_tags(params, environ=dict(os.environ), cache=_CACHE, session=_SESSION)
+        result["invocation"] = {"module_args": params}
+        return remove_values(result, no_log)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> t.Iterator[None]:
+    """The task's ``environment:`` for the option fallbacks and credential files, as the module would see it."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update({key: str(value) for key, value in values.items()})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -41,6 +41,8 @@ notes:
   - Use C(query) (or C(wantlist=true)) to get a list; C(lookup) joins the tags with commas.
   - Tags are returned in version order (see O(sort)), unless O(sort) says otherwise.
   - An option the lookup does not know (a misspelt V(contraint=)) fails, naming the options there are.
+  - Calls in one process (the items of a loop, several calls in one template) share open connections, challenges
+    and tokens (never tag lists); a wrong password never reuses a token a right one obtained.
   - "The C(tagscope_registry_*) variables are templated, so C(tagscope_registry_password: '{{ vault_password }}')
     works, vaulted values included."
 seealso:
@@ -109,7 +111,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._argspec import 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, make_session
 
 
 class LookupModule(LookupBase):
@@ -131,7 +133,7 @@ class LookupModule(LookupBase):
         gated = bool(params["fail_on_missing"] or params["wait_timeout"])
         try:
             query = query_options(params, manifests=gated)
-            results = query_images(terms, client_options(params), query, cache=_CACHE)
+            results = query_images(terms, client_options(params), query, cache=_CACHE, session=_session())
         except RegistryError as exc:
             raise AnsibleLookupError(str(exc)) from exc
         if self.get_option("latest"):
@@ -157,6 +159,14 @@ VARIABLE_PREFIX = "tagscope_registry_"
 # Challenges and tokens (never tags) for every call of the lookup in this process: the calls of one task (a loop,
 # several queries in one template) negotiate once. Keys hold a keyed hash of the secret, never the secret.
 _CACHE = TokenCache()
+_SESSIONS: list[t.Any] = []
+
+
+def _session() -> t.Any:
+    """One HTTP session (open connections) for every call in this process."""
+    if not _SESSIONS:
+        _SESSIONS.append(make_session(pool_size=64))
+    return _SESSIONS[0]
 
 
 def _unknown_options(unknown: list[str], known: list[str]) -> str:

@@ -259,50 +259,22 @@ code:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
-    client_options,
-    module_argument_spec,
-    query_options,
-)
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import (
-    ImageResult,
-    MissingTagsError,
-    query_images,
-)
+from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
 
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_argument_spec(), supports_check_mode=True)
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
-    params = module.params
-    try:
-        query = query_options(params, list_tags=params["list_tags"])
-        results = query_images(params["images"], client_options(params), query)
-    except MissingTagsError as exc:
-        module.fail_json(
-            msg=str(exc),
-            images=[result.as_dict() for result in exc.results],
-            missing=[result.reference for result in exc.missing],
-            # Applied only if the task overrides the failure (failed_when), as the tag_gate role does.
-            ansible_facts={"image_tags": _facts(exc.results)},
-        )
-    except RegistryError as exc:
-        module.fail_json(msg=str(exc), **exc.context())
-    module.exit_json(
-        changed=False,
-        images=[result.as_dict() for result in results],
-        ansible_facts={"image_tags": _facts(results)},
-    )
-
-
-def _facts(results: list[ImageResult]) -> dict[str, list[str]]:
-    return {result.ref.name: result.tags for result in results if result.tags is not None}
+    result = image_tags(module.params)
+    if result.pop("failed", False):
+        module.fail_json(**result)
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -52,7 +52,9 @@ def ansible_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _ad_hoc(module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str, str] | None) -> Run:
+def _ad_hoc(
+    module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str, str] | None, options: tuple[str, ...] = ()
+) -> Run:
     """``ansible localhost -m MODULE -a ARGS``; the result parsed from its one-line output."""
     command = [
         str(BIN / "ansible"),
@@ -67,6 +69,7 @@ def _ad_hoc(module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str,
         module,
         "-a",
         args,
+        *options,
     ]
     process = subprocess.run(
         command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False
@@ -75,10 +78,23 @@ def _ad_hoc(module: str, args: str, extra_vars: dict[str, t.Any], env: dict[str,
     return Run(process.returncode, process.stdout + process.stderr, json.loads(payload) if payload else {})
 
 
-def run_module(args: dict[str, t.Any], *, env: dict[str, str] | None = None, python: str | None = None) -> Run:
-    """The image_tags module with ``args`` (JSON, so ``robot$ci`` and friends need no quoting)."""
-    target = {"ansible_python_interpreter": python} if python else {}
-    return _ad_hoc("tagscope.registry.image_tags", json.dumps(args), target, env)
+def run_module(
+    args: dict[str, t.Any],
+    *,
+    env: dict[str, str] | None = None,
+    python: str | None = None,
+    in_controller: bool = True,
+    options: tuple[str, ...] = (),
+) -> Run:
+    """The image_tags module with ``args`` (JSON, so ``robot$ci`` and friends need no quoting).
+
+    On localhost the action plugin runs the query in the controller; ``in_controller=False`` (or another
+    ``python``) makes it ship the module to its own process, as on any other host.
+    """
+    target: dict[str, t.Any] = {"ansible_python_interpreter": python} if python else {}
+    if python or not in_controller:
+        target["tagscope_registry_in_controller"] = False
+    return _ad_hoc("tagscope.registry.image_tags", json.dumps(args), target, env, options)
 
 
 def run_lookup(terms: list[str], options: dict[str, t.Any], *, env: dict[str, str] | None = None) -> Run:

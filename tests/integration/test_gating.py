@@ -190,6 +190,13 @@ def test_bad_selection_options_fail_before_any_request(kit: dict[str, t.Any]) ->
     assert run.result["msg"].startswith("version constraint '~>1.2': cannot read clause '~>1.2'")
     run = run_module({"images": [private(kit)], "sort": "semver", **alice(kit)})
     assert "value of sort must be one of: version, lexical, none" in run.result["msg"]
+    # 0 used to become 10 s silently.
+    run = run_module({"images": [private(kit, ":9.9.9")], "wait_timeout": 5, "wait_interval": 0, **alice(kit)})
+    assert run.result["msg"] == "wait_interval must be more than 0, got 0"
+    run = run_module({"images": [private(kit)], "wait_timeout": -1, **alice(kit)})
+    assert run.result["msg"] == "wait_timeout must be 0 or more, got -1; 0 checks once, without waiting"
+    run = run_module({"images": [private(kit)], "concurrency": 0, **alice(kit)})
+    assert run.result["msg"] == "concurrency must be between 1 and 64, got 0; 1 asks one image after the other"
     assert registry_requests(kit, since) == []
 
 

@@ -19,6 +19,9 @@ from .select import Selection, nearest
 from .transport import make_session
 from .versions import Version
 
+if t.TYPE_CHECKING:
+    import requests
+
 
 @dataclass
 class ImageResult:
@@ -168,19 +171,21 @@ def query_images(
     query: QueryOptions | None = None,
     *,
     cache: TokenCache | None = None,
+    session: requests.Session | None = None,
 ) -> list[ImageResult]:
     """Tags of every image, and existence and digest of the tags or digests they name.
 
     One session (keep-alive) and one token cache serve all images; a repository named several times (with
     different tags) is listed once. Images are asked concurrently, at most ``options.concurrency`` requests in
     flight per registry; the results keep the order of ``texts``. ``cache`` carries challenges and tokens over
-    from earlier runs of the same process (the lookup's).
+    from earlier runs of the same process (the lookup's), ``session`` its open connections.
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
     check_credentials_scope(refs, options)
     results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
-    session = make_session(pool_size=options.concurrency)
+    own = session is None
+    session = session or make_session(pool_size=options.concurrency)
     try:
         client = RegistryClient(session, options, cache)
         client.expect(refs)
@@ -199,7 +204,8 @@ def query_images(
             raise MissingTagsError(results, missing, waited)
         return results
     finally:
-        session.close()
+        if own:
+            session.close()
 
 
 def _nearest(run: _Run, result: ImageResult) -> list[str] | None:

@@ -1,0 +1,105 @@
+"""Images asked concurrently: a bound per registry, results in order, one token for all, a 429 that holds back
+every request to that registry."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import MultipleFailuresError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+
+NO_FILES = {"HOME": "/nonexistent"}
+
+
+class Counting:
+    """A registry behind a Bearer challenge that answers slowly and counts how many requests overlap."""
+
+    def __init__(self, delay: float = 0.15) -> None:
+        self.delay = delay
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.most = 0
+
+    def __call__(self, request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-all"})
+        if request.header("Authorization") != "Bearer tok-all":
+            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        time.sleep(self.delay)
+        with self.lock:
+            self.in_flight -= 1
+        name = request.path.split("/v2/", 1)[1].rsplit("/tags/list", 1)[0]
+        if name.startswith("missing/"):
+            return json_reply({"errors": [{"code": "NAME_UNKNOWN", "message": "no such repository"}]}, 404)
+        return json_reply({"name": name, "tags": [name.rsplit("/", 1)[1]]})
+
+
+def test_bounded_in_flight_results_in_order_one_token(faults: FaultServer) -> None:
+    counting = Counting()
+    faults.handler = counting
+    names = [f"org/r{number:02d}" for number in range(12)]
+    results = query_images(
+        [f"{faults.host}/{name}" for name in names], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=4)
+    )
+    assert [result.tags for result in results] == [[name.rsplit("/", 1)[1]] for name in names]
+    assert 2 <= counting.most <= 4
+    tokens = [r for r in faults.requests if r.path == "/token"]
+    assert len(tokens) == 1
+    assert sorted(tokens[0].query["scope"]) == sorted(f"repository:{name}:pull" for name in names)
+
+
+def test_concurrency_one_asks_one_after_the_other(faults: FaultServer) -> None:
+    counting = Counting(delay=0.05)
+    faults.handler = counting
+    query_images(
+        [f"{faults.host}/org/r{n}" for n in range(4)], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=1)
+    )
+    assert counting.most == 1
+
+
+def test_several_failures_name_each_image(faults: FaultServer) -> None:
+    faults.handler = Counting(delay=0.01)
+    texts = [f"{faults.host}/org/ok", f"{faults.host}/missing/one", f"{faults.host}/missing/two"]
+    try:
+        query_images(texts, ClientOptions(ca_path=faults.ca, environ=NO_FILES))
+    except MultipleFailuresError as exc:
+        assert str(exc).startswith("2 images failed: ")
+        assert f"{faults.host}/missing/one: GET https://{faults.host}/v2/missing/one/tags/list: 404" in str(exc)
+        assert f"{faults.host}/missing/two: GET https://{faults.host}/v2/missing/two/tags/list: 404" in str(exc)
+        assert [error["image"] for error in exc.context()["errors"]] == [texts[1], texts[2]]
+    else:
+        raise AssertionError("no error for two missing repositories")
+
+
+def test_a_429_holds_back_every_request_to_that_registry(faults: FaultServer) -> None:
+    lock = threading.Lock()
+    arrivals: list[tuple[float, str]] = []
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-all"})
+        if request.header("Authorization") != "Bearer tok-all":
+            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        with lock:
+            arrivals.append((time.monotonic(), request.path))
+            first = len(arrivals) == 2  # the second list with a token: both threads are at work by then
+        if first:
+            return Reply(429, b"", [("Retry-After", "1")])
+        time.sleep(0.05)
+        return json_reply({"name": "x", "tags": ["1"]})
+
+    faults.handler = handle
+    query_images(
+        [f"{faults.host}/org/r{n}" for n in range(8)], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=2)
+    )
+    refused_at = arrivals[1][0]
+    # Within the second the registry asked for, at most the request already in flight on the other thread came.
+    during = [path for when, path in arrivals if refused_at < when < refused_at + 0.9]
+    assert len(during) <= 1, during
+    assert len(arrivals) == 9
