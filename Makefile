@@ -12,7 +12,7 @@ SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/tagscope/registry
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean
+.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench
 
 deps: system-deps $(VENV)/.installed collection
 
@@ -89,3 +89,8 @@ molecule: deps
 clean:
 	-$(PY) -m tests.kit down --dir $(KIT_DIR)
 	rm -rf .build $(KIT_DIR) tests/output
+
+# Request counts and wall times beside skopeo, on a near and a far registry (not part of make test).
+bench: deps
+	@command -v skopeo >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends skopeo; }
+	$(PY) -m benchmarks.bench --runs 5

@@ -76,4 +76,9 @@ def test_one_pattern_as_a_string_is_not_split_at_commas(kit: dict[str, t.Any]) -
 def test_a_pattern_that_is_not_a_string_is_refused(kit: dict[str, t.Any]) -> None:
     run = run_module({"images": [f"{kit['token_registry']}/public/hello"], "include": [1.5], "ca_path": kit["ca"]})
     assert run.rc != 0
-    assert run.result["msg"] == "include pattern 1.5 is a float, not a string; quote the pattern in YAML"
+    assert run.result["msg"] == "include pattern 1.5 is a number, not a string; quote the pattern in YAML"
+    run = run_module(
+        {"images": [f"{kit['token_registry']}/public/hello"], "exclude": {"a": 1}, "ca_path": kit["ca"]},
+        in_controller=False,
+    )
+    assert run.result["msg"] == "exclude must be a list of regular expressions (or one as a string), got a mapping"

@@ -268,7 +268,7 @@ def _pick_challenge(response: Reply, method: str, url: str) -> Challenge:
     try:
         challenges = parse_www_authenticate(response.headers.get("WWW-Authenticate"))
     except ProtocolError as exc:
-        raise ProtocolError(exc.message, method=method, url=url, status=401) from None
+        raise exc.at(method=method, url=url, status=401) from None
     for scheme in ("bearer", "basic"):
         for challenge in challenges:
             if challenge.scheme == scheme:

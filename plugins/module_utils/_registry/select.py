@@ -126,14 +126,13 @@ def _compile(option: str, patterns: str | t.Sequence[str] | None) -> tuple[re.Pa
         patterns = [patterns]
     if patterns is not None and not isinstance(patterns, (list, tuple)):
         raise ConfigurationError(
-            f"{option} must be a list of regular expressions (or one as a string), got {type(patterns).__name__}"
+            f"{option} must be a list of regular expressions (or one as a string), got {_kind(patterns)}"
         )
     compiled = []
     for pattern in patterns or ():
         if not isinstance(pattern, str):
             raise ConfigurationError(
-                f"{option} pattern {pattern!r} is a {type(pattern).__name__}, not a string",
-                hint="quote the pattern in YAML",
+                f"{option} pattern {pattern!r} is {_kind(pattern)}, not a string", hint="quote the pattern in YAML"
             )
         try:
             compiled.append(re.compile(pattern))
@@ -143,3 +142,11 @@ def _compile(option: str, patterns: str | t.Sequence[str] | None) -> tuple[re.Pa
                 hint="patterns use Python's re syntax and must match the whole tag",
             ) from None
     return tuple(compiled)
+
+
+def _kind(value: object) -> str:
+    """What a YAML value is, in YAML's words (a subclass Ansible wraps it in is no news to the user)."""
+    for kind, name in ((bool, "a boolean"), ((int, float), "a number"), (dict, "a mapping"), (list, "a list")):
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
