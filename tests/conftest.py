@@ -29,6 +29,26 @@ def _expose_collection() -> None:
 
 _expose_collection()
 
+
+def _core_under_its_file_name() -> None:
+    """Under mutation testing (make mutation), import the core as ``plugins.module_utils._registry`` and let the
+    ``ansible_collections`` name point at the same modules: mutmut switches mutants by the module name it derives
+    from the file's path, and would otherwise never see its mutants run."""
+    import importlib  # noqa: PLC0415
+    import pkgutil  # noqa: PLC0415
+
+    sys.path.insert(0, str(REPO))
+    package = importlib.import_module("plugins.module_utils._registry")
+    prefix = "ansible_collections.tagscope.registry.plugins.module_utils._registry"
+    sys.modules[prefix] = package
+    for module in pkgutil.iter_modules(package.__path__):
+        name = f"plugins.module_utils._registry.{module.name}"
+        sys.modules[f"{prefix}.{module.name}"] = importlib.import_module(name)
+
+
+if REPO.name == "mutants":
+    _core_under_its_file_name()
+
 from tests.kit.faults import FaultServer  # noqa: E402
 from tests.kit.kit import Kit  # noqa: E402
 

@@ -61,6 +61,13 @@ notes:
     C(any_errors_fatal: true): the registry is asked once, every host gets the result and the facts, and a missing
     tag stops the play for every host (see the examples), or use the C(tagscope.registry.tag_gate) role, which
     does this for you."
+  - The images of a task are asked concurrently (see O(concurrency)), with one token request for all the
+    repositories of a registry; N images on one registry cost N + 2 requests cold.
+  - "Where the task runs on the controller (C(delegate_to: localhost) or C(connection: local)), without C(become)
+    or C(async), the query runs in the controller's worker instead of a module process: same checks, results,
+    check mode and C(no_log), faster, and the items of a loop share connections and tokens. Set the variable
+    C(tagscope_registry_in_controller: false) to run the module process anyway (for example with another
+    C(ansible_python_interpreter))."
   - The C(image_tags) fact is merged with the one earlier tasks set for the host, image by image,
     so a second task adds its images instead of replacing the first task's.
   - The fact and RV(images[].tags) hold the tags after O(include), O(exclude), O(constraint), O(sort) and O(limit).

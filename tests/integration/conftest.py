@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
@@ -115,3 +116,14 @@ def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = Non
 def kit_vars(kit: dict[str, t.Any]) -> str:
     """``-e @vars.json`` for playbooks: kit_token_registry, kit_ca, kit_users, ..."""
     return "@" + str(Path(kit["dir"]) / "vars.json")
+
+
+@contextlib.contextmanager
+def token_mode(kit: dict[str, t.Any], **mode: str) -> t.Iterator[None]:
+    """Ask the kit's token server to misbehave for the length of a test: post="disabled", scopes="first"."""
+    path = Path(kit["token_mode_file"])
+    path.write_text(json.dumps(mode))
+    try:
+        yield
+    finally:
+        path.unlink()

@@ -12,7 +12,7 @@ import requests
 
 from tests.kit.helpers import Helper, basic_auth, write_config
 
-from .conftest import run_module, run_playbook
+from .conftest import run_module, run_playbook, token_mode
 
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 
@@ -147,12 +147,8 @@ def test_identity_token_from_a_helper(kit: dict[str, t.Any], tmp_path: Path) -> 
 @pytest.fixture
 def no_oauth2(kit: dict[str, t.Any]) -> t.Iterator[None]:
     """The kit's token server answers 404 to POST, like registries without OAuth2."""
-    mode = Path(kit["token_mode_file"])
-    mode.write_text(json.dumps({"post": "disabled"}))
-    try:
+    with token_mode(kit, post="disabled"):
         yield
-    finally:
-        mode.unlink()
 
 
 @pytest.mark.usefixtures("no_oauth2")

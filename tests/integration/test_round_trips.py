@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_lookup, run_module, run_playbook
+from .conftest import run_lookup, run_module, run_playbook, token_mode
 from .test_gating import log_size, registry_requests
 
 
@@ -49,12 +49,8 @@ def test_n_images_cost_n_plus_two_requests(kit: dict[str, t.Any], count: int) ->
 @pytest.fixture
 def first_scope_only(kit: dict[str, t.Any]) -> t.Iterator[None]:
     """The kit's token server grants only the first scope of a request."""
-    mode = Path(kit["token_mode_file"])
-    mode.write_text(json.dumps({"scopes": "first"}))
-    try:
+    with token_mode(kit, scopes="first"):
         yield
-    finally:
-        mode.unlink()
 
 
 @pytest.mark.usefixtures("first_scope_only")

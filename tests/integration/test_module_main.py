@@ -1,4 +1,7 @@
-"""The module's main() with set arguments, against the kit's real registry."""
+"""The module's main() with set arguments, against the kit's real registry.
+
+Here rather than in tests/unit: the unit tests run without the kit, so that mutation runs take minutes.
+"""
 
 from __future__ import annotations
 
