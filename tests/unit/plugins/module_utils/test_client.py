@@ -32,6 +32,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
+from tests.unit import case_id
 
 TOKEN = "tok-1"
 
@@ -277,6 +278,7 @@ def _ago(seconds: float) -> str:
         ({"expires_in": 10}, 54, 55),  # less than 60 counts as 60
         ({"expires_in": "abc"}, 54, 55),
     ],
+    ids=case_id,
 )
 def test_tokenlifetime(body: dict[str, t.Any], low: float, high: float) -> None:
     assert low <= lifetime(body) <= high

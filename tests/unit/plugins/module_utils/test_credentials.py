@@ -25,6 +25,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.kit.helpers import Helper, basic_auth, write_config
+from tests.unit import case_id
 
 
 @pytest.fixture(autouse=True)
@@ -78,7 +79,7 @@ KEYS = [
 ]
 
 
-@pytest.mark.parametrize("case", KEYS, ids=[f"{c.image}:{list(c.keys)}" for c in KEYS])
+@pytest.mark.parametrize("case", KEYS, ids=[case_id(f"{c.image}:{list(c.keys)}") for c in KEYS])
 def test_auths_keys(tmp_path: Path, case: KeyCase) -> None:
     auths = {key: {"auth": basic_auth(user, f"{user}-pw")} for key, user in case.keys.items()}
     write_config(tmp_path / ".docker" / "config.json", {"auths": auths})
@@ -146,6 +147,7 @@ def test_identity_token_entries(tmp_path: Path) -> None:
         ('{"auths": {"ghcr.io": {"auth": "!!!"}}}', "'auth' is not base64 of user:password"),
         ('{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}', "'auth' does not hold user:password"),
     ],
+    ids=case_id,
 )
 def test_broken_files(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / ".docker").mkdir()
@@ -199,6 +201,7 @@ def test_cred_helpers_and_store(tmp_path: Path) -> None:
         ),
         ({"mode": "garbage", "leak": "s3cr3t-leak"}, "did not print JSON with Username and Secret for ghcr.io"),
     ],
+    ids=case_id,
 )
 def test_broken_helpers_never_show_their_output(tmp_path: Path, behaviour: dict[str, str], message: str) -> None:
     helper = Helper(tmp_path)
@@ -370,12 +373,13 @@ def test_auth_registry_must_be_the_registry_of_an_image() -> None:
         ("registry.example.com:5000", "registry.example.com:5000"),
         ("https://registry.example.com:5000/", "registry.example.com:5000"),
     ],
+    ids=case_id,
 )
 def test_auth_registry_is_normalized_like_references(text: str, key: str) -> None:
     assert registry_key(text) == key
 
 
-@pytest.mark.parametrize("text", ["ghcr.io/org", "", "https://"])
+@pytest.mark.parametrize("text", ["ghcr.io/org", "", "https://"], ids=case_id)
 def test_auth_registry_that_is_not_a_host(text: str) -> None:
     with pytest.raises(ConfigurationError, match="is not a registry host"):
         registry_key(text)

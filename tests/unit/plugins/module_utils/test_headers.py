@@ -10,6 +10,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.header
     next_link,
     parse_www_authenticate,
 )
+from tests.unit import case_id
 
 
 class ChallengeCase(t.NamedTuple):
@@ -103,12 +104,12 @@ CHALLENGES = [
 ]
 
 
-@pytest.mark.parametrize("case", CHALLENGES, ids=[c.header[:50] or "empty" for c in CHALLENGES])
+@pytest.mark.parametrize("case", CHALLENGES, ids=[case_id(c.header[:50] or "empty") for c in CHALLENGES])
 def test_parse_www_authenticate(case: ChallengeCase) -> None:
     assert parse_www_authenticate(case.header) == case.expected
 
 
-@pytest.mark.parametrize("header", ['Bearer realm="unterminated', 'Bearer realm="r" ;', "=nope"])
+@pytest.mark.parametrize("header", ['Bearer realm="unterminated', 'Bearer realm="r" ;', "=nope"], ids=case_id)
 def test_parse_www_authenticate_malformed(header: str) -> None:
     with pytest.raises(ProtocolError, match=r"WWW-Authenticate|quoted string"):
         parse_www_authenticate(header)
@@ -146,7 +147,7 @@ LINKS = [
 ]
 
 
-@pytest.mark.parametrize("case", LINKS, ids=[str(c.header)[:50] for c in LINKS])
+@pytest.mark.parametrize("case", LINKS, ids=[case_id(str(c.header)[:50]) for c in LINKS])
 def test_next_link(case: LinkCase) -> None:
     assert next_link(case.header, case.request) == case.expected
 
@@ -159,6 +160,7 @@ def test_next_link(case: LinkCase) -> None:
         '<https://r.example.com:8443/v2/org/app/tags/list>; rel="next"',
         '<//evil.example.com/v2/x>; rel="next"',
     ],
+    ids=case_id,
 )
 def test_next_link_refuses_other_origins(header: str) -> None:
     with pytest.raises(ProtocolError, match="another origin"):

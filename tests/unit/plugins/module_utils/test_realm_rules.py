@@ -24,6 +24,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.option
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
+from tests.unit import case_id
 
 
 class Realm(t.NamedTuple):
@@ -59,7 +60,7 @@ REALMS = [
 ]
 
 
-@pytest.mark.parametrize("case", REALMS, ids=[f"{c.registry}->{c.realm}" for c in REALMS])
+@pytest.mark.parametrize("case", REALMS, ids=[case_id(f"{c.registry}->{c.realm}") for c in REALMS])
 def test_realm_address_rule(case: Realm) -> None:
     if case.refused is None:
         check_realm_address(case.realm, case.registry, "GET")
@@ -91,8 +92,11 @@ FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0")
 @pytest.mark.parametrize(
     "realm",
     ["https://169.254.169.254/latest/meta-data/iam", "https://10.0.0.5/token", "https://0.0.0.0:8443/token"],
+    ids=case_id,
 )
-@pytest.mark.parametrize("identity", [None, Identity(username="alice", password="Canary-realm-pw", source="options")])
+@pytest.mark.parametrize(
+    "identity", [None, Identity(username="alice", password="Canary-realm-pw", source="options")], ids=case_id
+)
 def test_refused_before_any_connection(faults: FaultServer, realm: str, identity: Identity | None) -> None:
     def handle(request: Request) -> Reply:
         challenge = f'Bearer realm="{realm}",service="svc",scope="repository:org/app:pull"'

@@ -6,6 +6,7 @@ import pytest
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import InvalidReferenceError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from tests.unit import case_id
 
 SHA = "sha256:" + "a" * 64
 
@@ -47,7 +48,7 @@ VALID = [
 ]
 
 
-@pytest.mark.parametrize("case", VALID, ids=[case.text.strip() for case in VALID])
+@pytest.mark.parametrize("case", VALID, ids=[case_id(case.text.strip()) for case in VALID])
 def test_parse_valid(case: Parsed) -> None:
     ref = ImageReference.parse(case.text)
     assert (ref.name, ref.api_host, ref.tag, ref.digest) == (case.name, case.api_host, case.tag, case.digest)
@@ -84,7 +85,7 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("case", INVALID, ids=[repr(case.text)[:40] for case in INVALID])
+@pytest.mark.parametrize("case", INVALID, ids=[case_id(repr(case.text)[:40]) for case in INVALID])
 def test_parse_invalid(case: Invalid) -> None:
     with pytest.raises(InvalidReferenceError) as caught:
         ImageReference.parse(case.text)
@@ -167,7 +168,7 @@ DISTRIBUTION_INVALID = [
 ]
 
 
-@pytest.mark.parametrize("text", DISTRIBUTION_INVALID)
+@pytest.mark.parametrize("text", DISTRIBUTION_INVALID, ids=case_id)
 def test_distribution_reference_invalid(text: str) -> None:
     with pytest.raises(InvalidReferenceError):
         ImageReference.parse(text)
@@ -178,7 +179,7 @@ def test_distribution_reference_invalid(text: str) -> None:
 #   practice, so we refuse it and say that paths are lowercase.
 # - "[2001:db8:3:4::192.0.2.33]:5000/debian": docker refuses IPv6 literals with an embedded IPv4 part; we accept
 #   any address Python's ipaddress accepts.
-@pytest.mark.parametrize("text", ["Docker/docker", "DOCKER/docker"])
+@pytest.mark.parametrize("text", ["Docker/docker", "DOCKER/docker"], ids=case_id)
 def test_uppercase_first_component_is_refused(text: str) -> None:
     with pytest.raises(InvalidReferenceError, match="has uppercase letters"):
         ImageReference.parse(text)

@@ -7,6 +7,7 @@ import pytest
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import Selection, nearest
 from tests.kit.seed import PRIVATE_TAGS
+from tests.unit import case_id
 
 VERSION_ORDER = [
     "0.9.0",
@@ -93,7 +94,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[str(c.options) for c in CASES])
+@pytest.mark.parametrize("case", CASES, ids=[case_id(str(c.options)) for c in CASES])
 def test_selection(case: Case) -> None:
     selection = Selection.build(**case.options)
     selected = selection.filter(PRIVATE_TAGS)
@@ -119,7 +120,7 @@ NEAREST = [
 ]
 
 
-@pytest.mark.parametrize("case", NEAREST, ids=[c.wanted for c in NEAREST])
+@pytest.mark.parametrize("case", NEAREST, ids=[case_id(c.wanted) for c in NEAREST])
 def test_nearest(case: Near) -> None:
     assert nearest(case.wanted, PRIVATE_TAGS) == case.expected
 
@@ -133,6 +134,7 @@ def test_nearest(case: Near) -> None:
         ({"limit": 0}, "limit must be 1 or more, got 0"),
         ({"constraint": ">=1.2,"}, "version constraint '>=1.2,': cannot read clause ''"),
     ],
+    ids=case_id,
 )
 def test_bad_selection(options: dict[str, t.Any], message: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
@@ -170,7 +172,7 @@ VARIANTS = [
 ]
 
 
-@pytest.mark.parametrize("case", VARIANTS, ids=[str(c.options) for c in VARIANTS])
+@pytest.mark.parametrize("case", VARIANTS, ids=[case_id(str(c.options)) for c in VARIANTS])
 def test_variants(case: Variant) -> None:
     selection = Selection.build(**case.options)
     kept = selection.filter(ALPINE_TAGS)

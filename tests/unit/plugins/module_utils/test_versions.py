@@ -10,6 +10,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.versio
     Version,
     sort_key,
 )
+from tests.unit import case_id
 
 
 class Order(t.NamedTuple):
@@ -48,7 +49,7 @@ ORDER = [
 ]
 
 
-@pytest.mark.parametrize("case", ORDER, ids=[f"{c.lower}<{c.higher}" for c in ORDER])
+@pytest.mark.parametrize("case", ORDER, ids=[case_id(f"{c.lower}<{c.higher}") for c in ORDER])
 def test_precedence(case: Order) -> None:
     lower, higher = Version.parse(case.lower), Version.parse(case.higher)
     assert lower is not None and higher is not None
@@ -59,7 +60,7 @@ def test_precedence(case: Order) -> None:
 EQUAL = [("1.2", "1.2.0"), ("v1.2.0", "1.2"), ("1.0.0_build.7", "1.0.0"), ("3", "3.0.0"), ("1.0.0-rc.1", "v1.0-rc.1")]
 
 
-@pytest.mark.parametrize(("left", "right"), EQUAL)
+@pytest.mark.parametrize(("left", "right"), EQUAL, ids=case_id)
 def test_equal_precedence(left: str, right: str) -> None:
     assert Version.parse(left).key == Version.parse(right).key  # type: ignore[union-attr]
 
@@ -87,7 +88,7 @@ NOT_VERSIONS = [
 ]
 
 
-@pytest.mark.parametrize("text", NOT_VERSIONS)
+@pytest.mark.parametrize("text", NOT_VERSIONS, ids=case_id)
 def test_not_versions(text: str) -> None:
     assert Version.parse(text) is None
 
@@ -127,7 +128,7 @@ RENOVATE_STABLE = [
 ]
 
 
-@pytest.mark.parametrize(("text", "stable"), RENOVATE_STABLE)
+@pytest.mark.parametrize(("text", "stable"), RENOVATE_STABLE, ids=case_id)
 def test_renovate_is_stable(text: str, stable: bool) -> None:
     version = Version.parse(text)
     assert version is not None
@@ -150,7 +151,7 @@ RENOVATE_COMPATIBLE = [
 ]
 
 
-@pytest.mark.parametrize(("text", "other", "compatible"), RENOVATE_COMPATIBLE)
+@pytest.mark.parametrize(("text", "other", "compatible"), RENOVATE_COMPATIBLE, ids=case_id)
 def test_renovate_variants(text: str, other: str, compatible: bool) -> None:
     left, right = Version.parse(text), Version.parse(other)
     assert left is not None and right is not None
@@ -175,6 +176,7 @@ def test_renovate_sorts_unstable_within_each_variant() -> None:
 @pytest.mark.parametrize(
     ("left", "right", "equal"),
     [("1.2.3", "1.2.3", True), ("18.04", "18.4", True), ("10.0", "10.0.4", False), ("3", "4.0", False)],
+    ids=case_id,
 )
 def test_renovate_equals(left: str, right: str, equal: bool) -> None:
     assert (Version.parse(left).key == Version.parse(right).key) is equal  # type: ignore[union-attr]
@@ -186,7 +188,7 @@ def test_builds_rank_after_their_release_by_number() -> None:
     assert ordered == ["1.10.0-rc.1", "1.10.0", "1.10.0_build.7", "1.10.0_build.10", "1.10.1"]
 
 
-@pytest.mark.parametrize(("text", "expected"), PRERELEASE)
+@pytest.mark.parametrize(("text", "expected"), PRERELEASE, ids=case_id)
 def test_is_prerelease(text: str, expected: bool) -> None:
     assert Version.parse(text).is_prerelease is expected  # type: ignore[union-attr]
 
@@ -226,7 +228,7 @@ CONSTRAINTS = [
 ]
 
 
-@pytest.mark.parametrize("case", CONSTRAINTS, ids=[c.constraint for c in CONSTRAINTS])
+@pytest.mark.parametrize("case", CONSTRAINTS, ids=[case_id(c.constraint) for c in CONSTRAINTS])
 def test_constraints(case: ConstraintCase) -> None:
     constraint = Constraint.parse(case.constraint)
     for text in case.allowed:
@@ -235,7 +237,7 @@ def test_constraints(case: ConstraintCase) -> None:
         assert not constraint.allows(Version.parse(text)), text  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("text", ["", ">=", ">=1.2,", "~>1.2", ">=latest", "=>1.2", "1.2 || 2"])
+@pytest.mark.parametrize("text", ["", ">=", ">=1.2,", "~>1.2", ">=latest", "=>1.2", "1.2 || 2"], ids=case_id)
 def test_bad_constraints(text: str) -> None:
     with pytest.raises(ConfigurationError, match=r"version constraint .*: cannot read clause"):
         Constraint.parse(text)
