@@ -12,7 +12,7 @@ SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/tagscope/registry
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench
+.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench mutation
 
 deps: system-deps $(VENV)/.installed collection
 
@@ -94,3 +94,12 @@ clean:
 bench: deps
 	@command -v skopeo >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends skopeo; }
 	$(PY) -m benchmarks.bench --runs 5
+
+# Mutation testing of the core against the unit tests (slow; not part of make test). See docs/testing.md.
+# A part: make mutation MUTANTS='plugins.module_utils._registry.headers*'
+MUTANTS ?=
+mutation: deps
+	rm -rf mutants
+	-$(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/mutmut results
+	$(PY) tests/mutation_score.py

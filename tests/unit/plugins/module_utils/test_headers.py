@@ -170,3 +170,51 @@ def test_next_link_refuses_other_origins(header: str) -> None:
 def test_next_link_malformed() -> None:
     with pytest.raises(ProtocolError, match="malformed Link"):
         next_link("/v2/x; rel=next", BASE)
+
+
+# Found by mutation testing (docs/testing.md): messages and edge cases no test looked at.
+
+
+def test_a_foreign_link_names_the_origin_it_would_go_to() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        next_link('<https://evil.example.com:8443/x>; rel="next"', BASE)
+    assert str(caught.value) == "registry sent a next-page Link to another origin, https://evil.example.com:8443"
+
+
+def test_a_link_that_is_not_a_url_says_so() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        next_link('<https://r.example.com:99999/x>; rel="next"', BASE)
+    assert str(caught.value).startswith("registry sent a next-page Link that is not a valid URL (")
+
+
+def test_a_link_without_rel_is_not_next() -> None:
+    assert next_link("</v2/x?last=a>", BASE) is None
+    assert next_link("</v2/x?last=a>; title", BASE) is None
+
+
+def test_link_parameters_without_value_and_in_any_order() -> None:
+    assert next_link('</v2/x?last=a>; foo; rel="next"', BASE) == "https://r.example.com/v2/x?last=a"
+    assert next_link("</v2/x?last=a>;rel=next", BASE) == "https://r.example.com/v2/x?last=a"
+
+
+def test_malformed_link_says_where() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        next_link('</v2/x>; rel="next" junk', BASE)
+    assert str(caught.value) == ("""malformed Link header '</v2/x>; rel="next" junk': unexpected 'j' at offset 20""")
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ('Bearer\trealm="r",\tservice="s"', [Challenge("bearer", {"realm": "r", "service": "s"})]),
+        ("Basic realm=/ , Bearer realm=r", [Challenge("basic", {"realm": "/"}), Challenge("bearer", {"realm": "r"})]),
+        ("Basic realm=a\tb", None),
+    ],
+    ids=case_id,
+)
+def test_tabs_are_white_space(header: str, expected: list[Challenge] | None) -> None:
+    if expected is None:
+        # "b" after the tab is a new challenge scheme, not part of the realm.
+        assert parse_www_authenticate(header) == [Challenge("basic", {"realm": "a"}), Challenge("b")]
+    else:
+        assert parse_www_authenticate(header) == expected
