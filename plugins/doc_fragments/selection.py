@@ -92,4 +92,25 @@ options:
       - Seconds between two checks while waiting (see O(wait_timeout)).
     type: float
     default: 10
+  platforms:
+    description:
+      - Platforms, V(os/architecture[/variant]) such as V(linux/amd64) or V(linux/arm64), that every reference with
+        a tag or digest must offer. A reference that lacks one counts as missing, like a tag that was never pushed
+        (see O(fail_on_missing)), and the result lists the platforms it has.
+      - For an image index or manifest list, the platforms it lists (attestation entries, V(unknown/unknown), are
+        not platforms); for a single image, the platform its config names.
+      - Matched as docker does, V(linux/arm64/v8) and V(linux/arm64) are the same, V(aarch64) is V(arm64),
+        V(x86_64) is V(amd64), and V(amd64) microarchitecture levels are ignored.
+      - Costs requests. Existence alone is one C(HEAD) request, which Docker Hub does not count against its pull
+        limit; with O(platforms) the manifest is fetched with C(GET) (which Docker Hub counts) and, for a single
+        image, its config blob too.
+    type: list
+    elements: str
+  rate_limit_warning:
+    description:
+      - Warn (once per registry) when a registry says fewer pulls than this remain in its window
+        (C(RateLimit-Remaining), as Docker Hub sends on manifest requests). V(0) never warns.
+      - The figures are in RV(rate_limits) whenever a registry sends them; they cost no extra request.
+    type: int
+    default: 10
 """

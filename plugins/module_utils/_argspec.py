@@ -14,6 +14,7 @@ from ansible.module_utils.basic import env_fallback
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import (
     DEFAULT_CONCURRENCY,
+    DEFAULT_RATE_LIMIT_WARNING,
     DEFAULT_RETRIES,
     DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_TIMEOUT,
@@ -65,6 +66,8 @@ def selection_argument_spec() -> dict[str, dict[str, t.Any]]:
         "fail_on_missing": {"type": "bool", "default": False},
         "wait_timeout": {"type": "float", "default": 0.0},
         "wait_interval": {"type": "float", "default": DEFAULT_WAIT_INTERVAL},
+        "platforms": {"type": "list", "elements": "str"},
+        "rate_limit_warning": {"type": "int", "default": DEFAULT_RATE_LIMIT_WARNING},
     }
 
 
@@ -96,6 +99,7 @@ def query_options(params: t.Mapping[str, t.Any], *, list_tags: bool = True, mani
         fail_on_missing=bool(params.get("fail_on_missing")),
         wait_timeout=params.get("wait_timeout"),
         wait_interval=params.get("wait_interval"),
+        platforms=params.get("platforms"),
     )
 
 

@@ -146,6 +146,17 @@ EXAMPLES = r"""
     wait_timeout: 600
     wait_interval: 15
 
+- name: Refuse a tag pushed for one architecture only, then deploy exactly what was gated
+  tagscope.registry.image_tags:
+    image: ghcr.io/example/api:{{ release }}
+    platforms: [linux/amd64, linux/arm64]
+    fail_on_missing: true
+  register: gated
+
+- name: Deploy the pinned reference (registry/repository:tag@sha256:...)
+  ansible.builtin.debug:
+    msg: "{{ gated.images[0].pinned }} offers {{ gated.images[0].platforms | join(', ') }}"
+
 - name: Does a digest exist?
   tagscope.registry.image_tags:
     image: ghcr.io/example/api@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
@@ -230,12 +241,38 @@ images:
       elements: str
       returned: when the tag named in the reference does not exist
       sample: [1.4.1, 1.5.0]
+    pinned:
+      description:
+        - The reference pinned to the digest that exists now, V(registry/repository:tag@sha256:...), the form docker,
+          podman and Kubernetes pull exactly; deploy it to get what was gated.
+        - V(null) when the reference names neither tag nor digest, or it does not exist.
+      type: str
+      sample: ghcr.io/example/api:1.4.2@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+    platforms:
+      description: With O(platforms), the platforms the tag or digest offers, such as V(linux/amd64).
+      type: list
+      elements: str
+      sample: [linux/amd64, linux/arm64]
+    missing_platforms:
+      description: With O(platforms), the required platforms the tag or digest lacks (empty when it has them all).
+      type: list
+      elements: str
+      returned: with O(platforms), for a reference that exists
+      sample: [linux/arm64]
     digest:
       description:
         - Digest of the manifest (or manifest list / OCI index) the tag or digest names, from C(Docker-Content-Digest).
         - V(null) when it does not exist or the reference names neither.
       type: str
       sample: sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+rate_limits:
+  description:
+    - What registries said of their pull limits (C(RateLimit-Limit) and C(RateLimit-Remaining) on manifest replies,
+      as Docker Hub sends them), by registry. Empty when no registry sent them.
+  returned: always
+  type: dict
+  sample:
+    docker.io: {limit: 100, remaining: 76, window: 21600}
 missing:
   description: The references whose tag or digest is missing, when O(fail_on_missing) or O(wait_timeout) failed.
   returned: failure, for missing tags
@@ -279,6 +316,8 @@ def main() -> None:
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     result = image_tags(module.params)
+    for warning in result.pop("warnings", []):
+        module.warn(warning)
     if result.pop("failed", False):
         module.fail_json(**result)
     module.exit_json(**result)

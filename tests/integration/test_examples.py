@@ -32,6 +32,9 @@ DOCKER_HUB_NAMES = ("alpine",)
 
 # Examples that document a failure: a text of the example -> what the failure says ({kit} is the registry).
 FAILURES = {
+    "image: ghcr.io/example/web:1.4.2\n    platforms": (
+        "1.4.2 in {kit}/example/web lacks linux/arm64; it has linux/amd64"
+    ),
     "ghcr.io/org/api:1.4.2": (
         "2 tags not found: 1.4.2 not found in {kit}/org/api (nearest: 1.4.1, 1.5.0); "
         "1.4.2 not found in {kit}/org/web (nearest: 1.4.0)"

@@ -60,3 +60,21 @@ def test_same_result_in_the_controller_and_in_a_module_process(
     # The module process really ran for one and not for the other.
     assert "AnsiballZ_image_tags.py" in there.output
     assert "AnsiballZ_image_tags.py" not in here.output
+
+
+def test_rate_limit_headroom_is_reported_and_warned_once_either_way(faults: t.Any) -> None:
+    from tests.unit.plugins.module_utils.test_platforms import Registry  # noqa: PLC0415 - the scripted registry
+
+    faults.handler = Registry(remaining=3)
+    args = {"images": [f"{faults.host}/org/app:index", f"{faults.host}/org/app:list"], "ca_path": faults.ca}
+    here = run_module(args)
+    there = run_module(args, in_controller=False)
+    assert here.rc == there.rc == 0, here.output + there.output
+    assert here.result == there.result
+    assert here.result["rate_limits"] == {faults.host: {"limit": 100, "remaining": 3, "window": 21600}}
+    warning = f"registry rate limit running low: {faults.host}: 3 of 100 pulls left in its 21600 s window"
+    for run in (here, there):
+        assert run.output.count(warning) == 1, run.output
+    # No warning above the threshold.
+    quiet = run_module({**args, "rate_limit_warning": 3})
+    assert "rate limit running low" not in quiet.output

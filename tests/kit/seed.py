@@ -8,7 +8,9 @@
 - ``public/many``: 2,500 tags, for paging;
 - stand-ins for the repositories the documentation's examples name (``EXAMPLE_REPOS``: ``example/api`` for
   ``ghcr.io/example/api``, ``library/alpine`` for Docker Hub's ``alpine``, ...), readable anonymously and by every
-  user, so that tests/integration/test_examples.py runs every documented example against the kit.
+  user, so that tests/integration/test_examples.py runs every documented example against the kit;
+- platforms: ``private/app:multi`` and ``example/api:1.4.2`` are OCI indexes of linux/amd64 and linux/arm64 with a
+  BuildKit-style attestation entry; every other tag is a single linux/amd64 image (``1.0.0`` a Docker v2 one).
 """
 
 from __future__ import annotations
@@ -152,13 +154,23 @@ class Pusher:
             raise RuntimeError(f"push {name}:{tag}: {response.status_code} {response.text[:300]}")
         return response.headers["Docker-Content-Digest"]
 
-    def image(self, session: requests.Session, name: str, label: str, *, docker: bool = False) -> tuple[bytes, str]:
-        """Upload a one-layer image whose config names ``label``; return its manifest and type."""
+    def image(
+        self,
+        session: requests.Session,
+        name: str,
+        label: str,
+        *,
+        docker: bool = False,
+        architecture: str = "amd64",
+        variant: str = "",
+    ) -> tuple[bytes, str]:
+        """Upload a one-layer image whose config names ``label`` and its platform; return its manifest and type."""
         layer = _layer()
         layer_digest = self.blob(session, name, layer)
         config = json.dumps(
             {
-                "architecture": "amd64",
+                "architecture": architecture,
+                **({"variant": variant} if variant else {}),
                 "os": "linux",
                 "config": {"Labels": {"org.opencontainers.image.version": label}},
                 "rootfs": {"type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]},
@@ -192,7 +204,7 @@ def _push_versions(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]
         if tag == "multi":
             children = []
             for arch in ("amd64", "arm64"):
-                body, media_type = pusher.image(session, name, f"multi-{arch}")
+                body, media_type = pusher.image(session, name, f"multi-{arch}", architecture=arch)
                 digest = pusher.manifest(session, name, _digest(body), body, media_type)
                 children.append(
                     {
@@ -202,12 +214,39 @@ def _push_versions(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]
                         "platform": {"architecture": arch, "os": "linux"},
                     }
                 )
-            index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": children}).encode()
-            digests[tag] = pusher.manifest(session, name, tag, index, OCI_INDEX)
+            digests[tag] = _push_index(pusher, session, name, tag, children)
             continue
         body, media_type = pusher.image(session, name, tag, docker=(tag == "1.0.0"))
         digests[tag] = pusher.manifest(session, name, tag, body, media_type)
     return digests
+
+
+def _push_index(
+    pusher: Pusher, session: requests.Session, name: str, tag: str, children: list[dict[str, t.Any]]
+) -> str:
+    """An OCI index of ``children`` plus a BuildKit-style attestation entry (unknown/unknown), which is no platform."""
+    body, media_type = pusher.image(session, name, f"{tag}-attestation")
+    attestation = {
+        "mediaType": media_type,
+        "digest": pusher.manifest(session, name, _digest(body), body, media_type),
+        "size": len(body),
+        "platform": {"architecture": "unknown", "os": "unknown"},
+        "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
+    }
+    index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [*children, attestation]}).encode()
+    return pusher.manifest(session, name, tag, index, OCI_INDEX)
+
+
+def _push_multiarch(pusher: Pusher, name: str, tag: str) -> str:
+    """``tag`` as an index of linux/amd64 and linux/arm64/v8 images (plus an attestation)."""
+    session = pusher.session()
+    children = []
+    for arch, variant in (("amd64", ""), ("arm64", "v8")):
+        body, media_type = pusher.image(session, name, f"{tag}-{arch}", architecture=arch, variant=variant)
+        platform = {"architecture": arch, "os": "linux", **({"variant": variant} if variant else {})}
+        digest = pusher.manifest(session, name, _digest(body), body, media_type)
+        children.append({"mediaType": media_type, "digest": digest, "size": len(body), "platform": platform})
+    return _push_index(pusher, session, name, tag, children)
 
 
 def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
@@ -236,6 +275,8 @@ def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
             )
         )
     repos["public/many"] = {"count": BIG_COUNT, "digest": digests.pop(), "first": tags[0], "last": tags[-1]}
+    # The documented platform gate passes for api (an index of amd64 and arm64) and refuses web (amd64 only).
+    repos["example/api"]["1.4.2"] = _push_multiarch(pusher, "example/api", "1.4.2")
     return repos
 
 

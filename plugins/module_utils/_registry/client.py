@@ -6,13 +6,16 @@ replies into errors ``replies.py``'s."""
 from __future__ import annotations
 
 import hashlib
+import threading
 import typing as t
+from dataclasses import dataclass
 
 from .auth import Authenticator, TokenCache
 from .credentials import CredentialStore
 from .errors import ProtocolError
 from .headers import next_link
 from .options import ClientOptions
+from .platforms import Platform, config_digest, from_config, from_index
 from .replies import failure, json_body
 from .transport import MAX_MANIFEST_BODY, MAX_PAGE_BODY, Reply, RetryPolicy, Transport
 
@@ -52,6 +55,9 @@ class RegistryClient:
             environ=options.environ,
         )
         self.auth = Authenticator(self.transport, store, cache)
+        # Registry -> {"limit", "remaining", "window"}, from the last manifest reply that carried them.
+        self.rate_limits: dict[str, dict[str, int | None]] = {}
+        self._lock = threading.Lock()
 
     def expect(self, refs: t.Iterable[ImageReference]) -> None:
         """The images this run will ask about: one token request can then cover all of them."""
@@ -98,25 +104,65 @@ class RegistryClient:
 
     def manifest_digest(self, ref: ImageReference, reference: str) -> str | None:
         """The digest of the manifest ``reference`` (a tag or digest), or None if absent."""
+        found = self.manifest(ref, reference)
+        return found.digest if found else None
+
+    def manifest(self, ref: ImageReference, reference: str, *, platforms: bool = False) -> Manifest | None:
+        """The manifest ``reference`` names (a tag or digest): its digest, and with ``platforms`` the platforms it
+        offers; None if it does not exist.
+
+        Existence alone is one HEAD (Docker Hub counts a GET of a manifest against the pull limit, not a HEAD).
+        Platforms need the manifest itself (a GET), and for a single image its config blob (one more GET).
+        """
         url = f"{self._base(ref)}/v2/{ref.repository}/manifests/{reference}"
         headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
-        response = self.auth.send("HEAD", url, ref, headers=headers)
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise failure(response, ref, "HEAD", url)
-        digest = response.headers.get("Docker-Content-Digest")
-        if digest:
-            return digest
-        # Some registries leave the header off HEAD; the digest is the hash of
-        # the manifest bytes exactly as served.
+        if not platforms:
+            response = self.auth.send("HEAD", url, ref, headers=headers)
+            self._note_rate_limit(ref, response)
+            if response.status_code == 404:
+                return None
+            if response.status_code != 200:
+                raise failure(response, ref, "HEAD", url)
+            digest = response.headers.get("Docker-Content-Digest")
+            if digest:
+                return Manifest(digest)
+        # Some registries leave the digest off HEAD; the digest is then the hash of the manifest bytes as served.
         response = self.auth.send("GET", url, ref, headers=headers, limit=MAX_MANIFEST_BODY)
+        self._note_rate_limit(ref, response)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
             raise failure(response, ref, "GET", url)
         served = response.headers.get("Docker-Content-Digest")
-        return served or "sha256:" + hashlib.sha256(response.content).hexdigest()
+        found = Manifest(served or "sha256:" + hashlib.sha256(response.content).hexdigest())
+        if platforms:
+            found.platforms = self._platforms(ref, json_body(response, "GET", url))
+        return found
+
+    def _platforms(self, ref: ImageReference, body: t.Any) -> list[Platform]:
+        listed = from_index(body)
+        if listed is not None:
+            return listed
+        digest = config_digest(body)
+        if digest is None:
+            return []
+        url = f"{self._base(ref)}/v2/{ref.repository}/blobs/{digest}"
+        config = from_config(json_body(self._get(url, ref, limit=MAX_MANIFEST_BODY), "GET", url))
+        return [config] if config else []
+
+    def _note_rate_limit(self, ref: ImageReference, response: Reply) -> None:
+        """``RateLimit-Limit: 100;w=21600`` and ``RateLimit-Remaining: 76;w=21600`` (Docker Hub), when sent."""
+        limit = _rate(response.headers.get("RateLimit-Limit"))
+        remaining = _rate(response.headers.get("RateLimit-Remaining"))
+        if limit is None and remaining is None:
+            return
+        window = (remaining[1] if remaining else None) or (limit[1] if limit else None)
+        with self._lock:
+            self.rate_limits[ref.registry] = {
+                "limit": limit[0] if limit else None,
+                "remaining": remaining[0] if remaining else None,
+                "window": window,
+            }
 
     def _get(self, url: str, ref: ImageReference, *, limit: int) -> Reply:
         response = self.auth.send("GET", url, ref, limit=limit)
@@ -127,6 +173,29 @@ class RegistryClient:
     def _base(self, ref: ImageReference) -> str:
         plain = ref.api_host in self.options.http_registries or ref.registry in self.options.http_registries
         return f"{'http' if plain else 'https'}://{ref.api_host}"
+
+
+@dataclass
+class Manifest:
+    digest: str
+    platforms: list[Platform] | None = None
+
+
+def _rate(value: str | None) -> tuple[int, int | None] | None:
+    """``76;w=21600`` -> (76, 21600); ``76`` -> (76, None); anything else -> None."""
+    if not value:
+        return None
+    count, _sep, rest = value.partition(";")
+    try:
+        number = int(count.strip())
+    except ValueError:
+        return None
+    window = None
+    for parameter in rest.split(";"):
+        key, _eq, text = parameter.strip().partition("=")
+        if key == "w" and text.strip().isdigit():
+            window = int(text.strip())
+    return number, window
 
 
 def _checked_next(response: Reply, url: str) -> str | None:

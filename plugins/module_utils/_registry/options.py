@@ -15,12 +15,15 @@ from dataclasses import dataclass, field
 
 from .credentials import Identity, registry_key
 from .errors import ConfigurationError
+from .platforms import Platform
 from .select import Selection
 
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_RETRIES = 4
 DEFAULT_RETRY_MAX_WAIT = 60.0
 DEFAULT_WAIT_INTERVAL = 10.0
+# Warn when a registry says fewer pulls than this remain in its window.
+DEFAULT_RATE_LIMIT_WARNING = 10
 # Requests in flight at once to one registry; 1 asks one image after the other.
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
@@ -140,6 +143,8 @@ class QueryOptions:
     # Poll for missing tags this long (seconds); a tag still missing then fails.
     wait_timeout: float = 0.0
     wait_interval: float = DEFAULT_WAIT_INTERVAL
+    # Platforms every checked reference must offer (its manifest is then fetched with GET).
+    platforms: tuple[Platform, ...] = ()
 
     @classmethod
     def build(
@@ -151,6 +156,7 @@ class QueryOptions:
         fail_on_missing: bool = False,
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
+        platforms: t.Iterable[str] | None = None,
     ) -> QueryOptions:
         _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
         _at_least("wait_interval", wait_interval, 0, strict=True)
@@ -161,6 +167,7 @@ class QueryOptions:
             fail_on_missing=fail_on_missing,
             wait_timeout=0.0 if wait_timeout is None else float(wait_timeout),
             wait_interval=DEFAULT_WAIT_INTERVAL if wait_interval is None else float(wait_interval),
+            platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
         )
 
 

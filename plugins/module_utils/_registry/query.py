@@ -14,6 +14,7 @@ from .auth import TokenCache
 from .client import RegistryClient
 from .errors import ConfigurationError, MultipleFailuresError, NotFoundError, RegistryError
 from .options import ClientOptions, QueryOptions
+from .platforms import Platform
 from .reference import ImageReference
 from .select import Selection, nearest
 from .transport import make_session
@@ -32,10 +33,24 @@ class ImageResult:
     exists: bool | None = None
     digest: str | None = None
     nearest: list[str] | None = None
+    # With required platforms: those the manifest offers, and the required ones it lacks.
+    platforms: list[str] | None = None
+    missing_platforms: list[str] | None = None
 
     @property
     def wanted(self) -> str | None:
         return self.ref.digest or self.ref.tag
+
+    @property
+    def pinned(self) -> str | None:
+        """``registry/repository:tag@sha256:...``: what docker, podman and Kubernetes pull, exactly this image."""
+        if not (self.exists and self.digest):
+            return None
+        return f"{self.ref.name}{':' + self.ref.tag if self.ref.tag else ''}@{self.digest}"
+
+    @property
+    def missing(self) -> bool:
+        return self.exists is False or bool(self.missing_platforms)
 
     def as_dict(self) -> dict[str, t.Any]:
         result: dict[str, t.Any] = {
@@ -48,12 +63,18 @@ class ImageResult:
             "exists": self.exists,
             "tags": self.tags,
             "latest": self.latest,
+            "pinned": self.pinned,
+            "platforms": self.platforms,
         }
+        if self.missing_platforms is not None:
+            result["missing_platforms"] = self.missing_platforms
         if self.nearest is not None:
             result["nearest"] = self.nearest
         return result
 
     def missing_detail(self) -> str:
+        if self.exists and self.missing_platforms:
+            return f"it has {', '.join(self.platforms or []) or 'no platform'}"
         if self.nearest:
             return f"nearest: {', '.join(self.nearest)}"
         if self.nearest is None and not self.ref.digest:
@@ -67,12 +88,18 @@ class MissingTagsError(RegistryError):
     def __init__(self, results: list[ImageResult], missing: list[ImageResult], waited: float) -> None:
         self.results = results
         self.missing = missing
-        heads = [f"{m.wanted} not found in {m.ref.name}" for m in missing]
+        heads = [
+            f"{m.wanted} in {m.ref.name} lacks {', '.join(m.missing_platforms)}"
+            if m.exists and m.missing_platforms
+            else f"{m.wanted} not found in {m.ref.name}"
+            for m in missing
+        ]
         details = [m.missing_detail() for m in missing]
         if len(missing) == 1:
             message = heads[0] + (f"; {details[0]}" if details[0] else "")
         else:
-            message = f"{len(missing)} tags not found: " + "; ".join(
+            what = "tags not found" if not any(m.exists for m in missing) else "required images are missing"
+            message = f"{len(missing)} {what}: " + "; ".join(
                 head + (f" ({detail})" if detail else "") for head, detail in zip(heads, details)
             )
         if waited:
@@ -111,9 +138,10 @@ def check_credentials_scope(refs: t.Sequence[ImageReference], options: ClientOpt
 class _Run:
     """One query: a client, the raw tag lists already fetched, and a bound on requests in flight per registry."""
 
-    def __init__(self, client: RegistryClient, concurrency: int) -> None:
+    def __init__(self, client: RegistryClient, concurrency: int, platforms: tuple[Platform, ...] = ()) -> None:
         self.client = client
         self.concurrency = concurrency
+        self.platforms = platforms
         self.raw_tags: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._listing: dict[str, threading.Lock] = {}
@@ -131,8 +159,13 @@ class _Run:
 
     def check(self, result: ImageResult) -> None:
         with self._slot(result.ref):
-            result.digest = self.client.manifest_digest(result.ref, t.cast(str, result.wanted))
-        result.exists = result.digest is not None
+            found = self.client.manifest(result.ref, t.cast(str, result.wanted), platforms=bool(self.platforms))
+        result.exists = found is not None
+        result.digest = found.digest if found else None
+        if self.platforms:
+            offered = (found.platforms or []) if found else []
+            result.platforms = [str(platform) for platform in offered] if found else None
+            result.missing_platforms = [str(p) for p in self.platforms if p not in offered] if found else None
 
     def each(self, results: list[ImageResult], action: t.Callable[[ImageResult], t.Any]) -> None:
         """``action`` for every result, concurrently; errors name their image, several are reported together."""
@@ -172,13 +205,15 @@ def query_images(
     *,
     cache: TokenCache | None = None,
     session: requests.Session | None = None,
+    rate_limits: dict[str, dict[str, int | None]] | None = None,
 ) -> list[ImageResult]:
     """Tags of every image, and existence and digest of the tags or digests they name.
 
     One session (keep-alive) and one token cache serve all images; a repository named several times (with
     different tags) is listed once. Images are asked concurrently, at most ``options.concurrency`` requests in
     flight per registry; the results keep the order of ``texts``. ``cache`` carries challenges and tokens over
-    from earlier runs of the same process (the lookup's), ``session`` its open connections.
+    from earlier runs of the same process (the lookup's), ``session`` its open connections; ``rate_limits``
+    receives what registries said of their pull limits.
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
@@ -189,16 +224,18 @@ def query_images(
     try:
         client = RegistryClient(session, options, cache)
         client.expect(refs)
-        run = _Run(client, options.concurrency)
+        run = _Run(client, options.concurrency, query.platforms)
         # Manifests first: a repository that does not exist yet is worth waiting for.
         checked = [r for r in results if query.manifests and r.wanted]
         run.each(checked, run.check)
-        waited = _wait(run, [r for r in checked if not r.exists], query)
-        missing = [r for r in checked if not r.exists]
+        waited = _wait(run, [r for r in checked if r.missing], query)
+        missing = [r for r in checked if r.missing]
         if query.list_tags:
             run.each(results, lambda r: _describe(run, r, query.selection, missing))
+        if rate_limits is not None:
+            rate_limits.update(client.rate_limits)
         for result in missing:
-            if not result.ref.digest:
+            if not result.ref.digest and not result.exists:
                 result.nearest = _guarded(result, lambda r: _nearest(run, r))
         if missing and (query.fail_on_missing or query.wait_timeout > 0):
             raise MissingTagsError(results, missing, waited)
@@ -242,7 +279,7 @@ def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions) -> float:
             break
         time.sleep(min(query.wait_interval, remaining))
         run.each(pending, run.check)
-        pending = [r for r in pending if not r.exists]
+        pending = [r for r in pending if r.missing]
     return round(time.monotonic() - started, 1)
 
 

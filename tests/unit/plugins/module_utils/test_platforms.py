@@ -1,0 +1,194 @@
+"""Platforms a manifest offers, pinned references, and rate-limit headroom, against a scripted loopback registry.
+
+References: containerd's platforms package (Normalize: aarch64 -> arm64, arm64 -> arm64/v8, arm -> arm/v7);
+BuildKit's attestation manifests (platform unknown/unknown, annotation vnd.docker.reference.type).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import typing as t
+
+import pytest
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+from tests.unit import case_id
+
+NO_FILES = {"HOME": "/nonexistent"}
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("linux/amd64", "linux/amd64"),
+        ("linux/arm64/v8", "linux/arm64"),
+        ("linux/aarch64", "linux/arm64"),
+        ("linux/arm", "linux/arm"),
+        ("linux/arm/v7", "linux/arm"),
+        ("linux/arm/v6", "linux/arm/v6"),
+        ("linux/x86_64", "linux/amd64"),
+        ("linux/amd64/v3", "linux/amd64"),
+        ("Windows/AMD64", "windows/amd64"),
+    ],
+    ids=case_id,
+)
+def test_platforms_normalize_as_containerd_does(text: str, expected: str) -> None:
+    assert str(Platform.parse(text)) == expected
+    assert Platform.parse(text) == Platform.parse(expected)
+
+
+@pytest.mark.parametrize("text", ["linux", "linux/", "/amd64", "linux/arm/v7/extra", "linux amd64"], ids=case_id)
+def test_bad_platforms_are_refused(text: str) -> None:
+    with pytest.raises(ConfigurationError, match="is not os/architecture"):
+        QueryOptions.build(platforms=[text])
+
+
+def _entry(media_type: str, digest: str, platform: dict[str, str] | None, **annotations: str) -> dict[str, t.Any]:
+    entry: dict[str, t.Any] = {"mediaType": media_type, "digest": digest, "size": 100}
+    if platform is not None:
+        entry["platform"] = platform
+    if annotations:
+        entry["annotations"] = annotations
+    return entry
+
+
+def _digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+INDEX = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": OCI_INDEX,
+        "manifests": [
+            _entry(OCI_MANIFEST, "sha256:" + "1" * 64, {"os": "linux", "architecture": "amd64"}),
+            _entry(OCI_MANIFEST, "sha256:" + "2" * 64, {"os": "linux", "architecture": "arm64", "variant": "v8"}),
+            # BuildKit's attestations: not platforms.
+            _entry(
+                OCI_MANIFEST,
+                "sha256:" + "3" * 64,
+                {"os": "unknown", "architecture": "unknown"},
+                **{"vnd.docker.reference.type": "attestation-manifest"},
+            ),
+        ],
+    }
+).encode()
+LIST = json.dumps(
+    {
+        "schemaVersion": 2,
+        "mediaType": DOCKER_LIST,
+        "manifests": [
+            _entry(DOCKER_MANIFEST, "sha256:" + "4" * 64, {"os": "linux", "architecture": "amd64"}),
+            _entry(DOCKER_MANIFEST, "sha256:" + "5" * 64, {"os": "linux", "architecture": "arm", "variant": "v7"}),
+        ],
+    }
+).encode()
+CONFIG = json.dumps({"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers"}}).encode()
+SINGLE = json.dumps(
+    {"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": _digest(CONFIG), "size": len(CONFIG)}}
+).encode()
+SINGLE_DOCKER = json.dumps(
+    {"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": {"digest": _digest(CONFIG), "size": len(CONFIG)}}
+).encode()
+MANIFESTS = {
+    "index": (INDEX, OCI_INDEX),
+    "list": (LIST, DOCKER_LIST),
+    "single": (SINGLE, OCI_MANIFEST),
+    "single-docker": (SINGLE_DOCKER, DOCKER_MANIFEST),
+}
+
+
+class Registry:
+    """Open registry with the manifests above; sends Docker Hub's rate-limit headers on manifests."""
+
+    def __init__(self, remaining: int = 76) -> None:
+        self.remaining = remaining
+
+    def __call__(self, request: Request) -> Reply:
+        limits = [("RateLimit-Limit", "100;w=21600"), ("RateLimit-Remaining", f"{self.remaining};w=21600")]
+        if "/manifests/" in request.path:
+            tag = request.path.rsplit("/", 1)[1]
+            if tag not in MANIFESTS:
+                return json_reply({"errors": [{"code": "MANIFEST_UNKNOWN"}]}, 404, limits)
+            body, media_type = MANIFESTS[tag]
+            headers = [("Content-Type", media_type), ("Docker-Content-Digest", _digest(body)), *limits]
+            return Reply(200, b"" if request.method == "HEAD" else body, headers)
+        if request.path.endswith(f"/blobs/{_digest(CONFIG)}"):
+            return Reply(200, CONFIG, [("Content-Type", "application/octet-stream")])
+        return json_reply({"name": "org/app", "tags": list(MANIFESTS)})
+
+
+def query(faults: FaultServer, tags: list[str], **options: t.Any) -> t.Any:
+    return query_images(
+        [f"{faults.host}/org/app:{tag}" for tag in tags],
+        ClientOptions(ca_path=faults.ca, environ=NO_FILES),
+        QueryOptions.build(**options),
+    )
+
+
+@pytest.mark.parametrize(
+    ("tag", "platforms", "requests"),
+    [
+        ("index", ["linux/amd64", "linux/arm64"], ["GET manifests/index"]),
+        ("list", ["linux/amd64", "linux/arm"], ["GET manifests/list"]),
+        ("single", ["linux/amd64"], ["GET manifests/single", "GET blobs"]),
+        ("single-docker", ["linux/amd64"], ["GET manifests/single-docker", "GET blobs"]),
+    ],
+    ids=case_id,
+)
+def test_platforms_of_each_kind_of_manifest(
+    faults: FaultServer, tag: str, platforms: list[str], requests: list[str]
+) -> None:
+    faults.handler = Registry()
+    (result,) = query(faults, [tag], platforms=["linux/amd64"], list_tags=False)
+    assert result.platforms == platforms
+    assert result.missing_platforms == []
+    assert result.digest == _digest(MANIFESTS[tag][0])
+    assert result.pinned == f"{faults.host}/org/app:{tag}@{result.digest}"
+    sent = [f"{r.method} {r.path.split('/org/app/', 1)[1].split(':', 1)[0].rstrip('/')}" for r in faults.requests]
+    assert [line if "blobs" not in line else "GET blobs" for line in sent] == requests
+
+
+def test_a_missing_platform_fails_like_a_missing_tag_naming_what_there_is(faults: FaultServer) -> None:
+    faults.handler = Registry()
+    with pytest.raises(MissingTagsError) as caught:
+        query(faults, ["single"], platforms=["linux/amd64", "linux/arm64/v8"], fail_on_missing=True)
+    assert str(caught.value) == f"single in {faults.host}/org/app lacks linux/arm64; it has linux/amd64"
+    (result,) = caught.value.results
+    assert (result.exists, result.platforms, result.missing_platforms) == (True, ["linux/amd64"], ["linux/arm64"])
+
+
+def test_without_platforms_existence_is_one_head(faults: FaultServer) -> None:
+    faults.handler = Registry()
+    (result,) = query(faults, ["index"], list_tags=False)
+    assert [r.method for r in faults.requests] == ["HEAD"]
+    assert (result.platforms, result.missing_platforms) == (None, None)
+    assert result.pinned == f"{faults.host}/org/app:index@{_digest(INDEX)}"
+
+
+def test_pinned_is_null_for_what_does_not_exist(faults: FaultServer) -> None:
+    faults.handler = Registry()
+    (result,) = query(faults, ["nope"], list_tags=False)
+    assert (result.exists, result.pinned) == (False, None)
+
+
+def test_rate_limits_come_from_the_manifest_replies_without_an_extra_request(faults: FaultServer) -> None:
+    faults.handler = Registry(remaining=3)
+    limits: dict[str, t.Any] = {}
+    query_images(
+        [f"{faults.host}/org/app:index"],
+        ClientOptions(ca_path=faults.ca, environ=NO_FILES),
+        QueryOptions.build(list_tags=False),
+        rate_limits=limits,
+    )
+    assert limits == {faults.host: {"limit": 100, "remaining": 3, "window": 21600}}
+    assert len(faults.requests) == 1
