@@ -53,14 +53,17 @@ class ActionModule(ActionBase):
                     module_name=MODULE, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async
                 )
             )
-            if self._task.async_val:
+            if wrap_async or self._task.async_val:
                 # The job goes on in the background; async_status returns its facts.
                 return result
+            # What ansible-core's own normal action does: the module's temporary directory goes.
+            self._remove_tmp_path(self._connection._shell.tmpdir)
         new = result.get("ansible_facts", {}).get(FACT)
         # Through ansible_facts: the top-level variable is gone when fact injection is off (INJECT_FACTS_AS_VARS).
         facts = (task_vars or {}).get("ansible_facts")
         earlier = facts.get(FACT) if isinstance(facts, dict) else None
-        if isinstance(new, dict) and isinstance(earlier, dict):
+        merge = boolean(self._templar.template(self._task.args.get("merge_facts", True)), strict=False)
+        if merge and isinstance(new, dict) and isinstance(earlier, dict):
             result["ansible_facts"][FACT] = {**earlier, **new}
         return result
 

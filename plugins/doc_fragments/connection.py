@@ -53,12 +53,16 @@ options:
         See the credentials guide in the collection's docs.
       - Credentials from a file are only ever sent for images of the registry they were stored for.
     type: path
+    aliases:
+      - authfile
   validate_certs:
     description:
       - Whether to verify the registry's TLS certificate.
       - Set O(ca_path) instead when the registry uses a private CA; V(false) is for registries you trust otherwise.
       - The module falls back to E(TAGSCOPE_REGISTRY_VALIDATE_CERTS).
     type: bool
+    aliases:
+      - tls_verify
     default: true
   ca_path:
     description:
@@ -66,6 +70,8 @@ options:
         certificates.
       - The module falls back to E(TAGSCOPE_REGISTRY_CA_PATH).
     type: path
+    aliases:
+      - ca_cert
   timeout:
     description:
       - Seconds to wait for a connection and for each answer, from the registry and from its token service.

@@ -110,7 +110,8 @@ options:
     description:
       - Warn (once per registry) when a registry says fewer pulls than this remain in its window
         (C(RateLimit-Remaining), as Docker Hub sends on manifest requests). V(0) never warns.
-      - The figures are in RV(rate_limits) whenever a registry sends them; they cost no extra request.
+      - The module returns the figures as C(rate_limits) whenever a registry sends them; they cost no extra
+        request.
     type: int
     default: 10
 """

@@ -24,7 +24,8 @@ options:
   _terms:
     description:
       - Image references, V([host[:port]/]path[:tag][@digest]).
-      - A tag or digest in a reference is checked only with O(fail_on_missing) or O(wait_timeout).
+      - A tag or digest in a reference is checked only with O(fail_on_missing) or O(wait_timeout), and so are
+        O(platforms).
       - With one term the result is that image's tags; with several, the tags of each image one after the other,
         in the order of the terms (use one call per image to keep them apart).
     type: list
@@ -98,6 +99,7 @@ _raw:
 import difflib
 import typing as t
 
+from ansible import constants
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
@@ -117,7 +119,9 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.transp
 class LookupModule(LookupBase):
     def run(self, terms: list[t.Any], variables: dict[str, t.Any] | None = None, **kwargs: t.Any) -> list[str]:
         self.set_options(var_options=self._templated(variables), direct=kwargs)
-        unknown = sorted(set(kwargs) - set(self._options))
+        definitions = constants.config.get_configuration_definitions("lookup", self._load_name) or {}
+        aliases = {alias for option in definitions.values() for alias in option.get("aliases") or ()}
+        unknown = sorted(set(kwargs) - set(self._options) - aliases)
         if unknown:
             raise AnsibleLookupError(_unknown_options(unknown, [name for name in self._options if name != "_terms"]))
         if not HAS_REQUESTS:

@@ -40,9 +40,14 @@ def common_argument_spec() -> dict[str, dict[str, t.Any]]:
         "password": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_PASSWORD])},
         "token": {"type": "str", "no_log": True, "fallback": (env_fallback, [ENV_TOKEN])},
         "auth_registry": {"type": "str", "fallback": (env_fallback, [ENV_AUTH_REGISTRY])},
-        "auth_file": {"type": "path", "no_log": False},
-        "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, [ENV_VALIDATE_CERTS])},
-        "ca_path": {"type": "path", "fallback": (env_fallback, [ENV_CA_PATH])},
+        "auth_file": {"type": "path", "no_log": False, "aliases": ["authfile"]},
+        "validate_certs": {
+            "type": "bool",
+            "default": True,
+            "fallback": (env_fallback, [ENV_VALIDATE_CERTS]),
+            "aliases": ["tls_verify"],
+        },
+        "ca_path": {"type": "path", "fallback": (env_fallback, [ENV_CA_PATH]), "aliases": ["ca_cert"]},
         "timeout": {"type": "float", "default": DEFAULT_TIMEOUT, "fallback": (env_fallback, [ENV_TIMEOUT])},
         "page_size": {"type": "int"},
         "retries": {"type": "int", "default": DEFAULT_RETRIES},
@@ -73,8 +78,10 @@ def selection_argument_spec() -> dict[str, dict[str, t.Any]]:
 
 def module_argument_spec() -> dict[str, dict[str, t.Any]]:
     spec = {
-        "images": {"type": "list", "elements": "str", "required": True, "aliases": ["image"]},
+        "images": {"type": "list", "elements": "str", "required": True, "aliases": ["image", "name"]},
         "list_tags": {"type": "bool", "default": True},
+        # Read by the action plugin, which merges the fact; the module itself only reports.
+        "merge_facts": {"type": "bool", "default": True},
     }
     spec.update(common_argument_spec())
     spec.update(selection_argument_spec())

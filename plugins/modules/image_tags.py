@@ -22,11 +22,25 @@ description:
 author:
   - tagscope.registry contributors (@tagscope)
 requirements:
+  - python >= 3.7 where the task runs (Python 3.6 is not supported, the module fails to compile there)
   - requests
 extends_documentation_fragment:
   - tagscope.registry.connection
   - tagscope.registry.selection
 attributes:
+  action:
+    support: full
+    description:
+      - An action plugin merges the C(image_tags) fact with the host's, and runs the query in the controller when the
+        task runs there.
+  action_group:
+    support: full
+    description: Use C(group/tagscope.registry.registry) in C(module_defaults) to set options for every task.
+    membership:
+      - tagscope.registry.registry
+  async:
+    support: full
+    description: Supports C(async) and C(poll); facts come back with the job's result.
   check_mode:
     support: full
     description: Runs normally in check mode; it only reads.
@@ -36,6 +50,13 @@ attributes:
   facts:
     support: full
     description: Sets C(image_tags).
+  idempotent:
+    support: full
+    description: Read-only; it never changes anything, so running it again changes nothing.
+  platform:
+    support: full
+    platforms: posix
+    description: Runs wherever Python and C(requests) do; on the controller for C(delegate_to=localhost).
 options:
   images:
     description:
@@ -49,6 +70,14 @@ options:
     required: true
     aliases:
       - image
+      - name
+  merge_facts:
+    description:
+      - V(true) merges this task's images into the C(image_tags) fact that earlier tasks set for the host.
+      - V(false) starts afresh, the fact then holds this task's images only. Use it instead of
+        C(ansible.builtin.set_fact), which would outrank every later task's facts and freeze C(image_tags).
+    type: bool
+    default: true
   list_tags:
     description:
       - List the tags of each image.
@@ -157,6 +186,17 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ gated.images[0].pinned }} offers {{ gated.images[0].platforms | join(', ') }}"
 
+- name: How many pulls the registry still allows (Docker Hub sends it on manifest replies; no extra request)
+  tagscope.registry.image_tags:
+    image: docker.io/library/redis:7.2
+    list_tags: false
+    rate_limit_warning: 20  # warn when fewer than 20 remain
+  register: redis
+
+- name: Show the headroom (empty when the registry sends no rate-limit headers)
+  ansible.builtin.debug:
+    msg: "{{ redis.rate_limits }}"
+
 - name: Does a digest exist?
   tagscope.registry.image_tags:
     image: ghcr.io/example/api@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
@@ -179,6 +219,21 @@ EXAMPLES = r"""
     reverse: true
     limit: 5
 
+- name: Start the image_tags fact afresh with this task's images
+  tagscope.registry.image_tags:
+    images: [ghcr.io/example/api]
+    merge_facts: false
+
+- name: Options for every registry task of a block, from module_defaults
+  module_defaults:
+    group/tagscope.registry.registry:
+      ca_path: /etc/pki/registry-ca.pem
+      timeout: 20
+  block:
+    - name: Uses the defaults above
+      tagscope.registry.image_tags:
+        image: registry.example.com:5000/team/app
+
 - name: Several images in one task, one session, tokens shared per registry
   tagscope.registry.image_tags:
     images:
@@ -190,8 +245,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 images:
-  description: One entry per reference in O(images), in the same order.
-  returned: success
+  description:
+    - One entry per reference in O(images), in the same order.
+    - Also returned when the task fails because a required tag or platform is missing (O(fail_on_missing),
+      O(wait_timeout)), so that a C(failed_when) or a C(rescue) can read what was found.
+  returned: success, and failure for missing tags or platforms
   type: list
   elements: dict
   contains:
@@ -289,6 +347,21 @@ ansible_facts:
       type: dict
       sample:
         ghcr.io/example/api: [1.4.0, 1.4.1, 1.4.2, latest]
+image:
+  description: The reference the failure concerns, when one image failed.
+  returned: failure, for one image
+  type: str
+  sample: ghcr.io/example/api:1.4.2
+method:
+  description: HTTP method of the request that failed.
+  returned: failure, when a request failed
+  type: str
+  sample: GET
+url:
+  description: URL of the request that failed, without its query (which may carry account hints).
+  returned: failure, when a request failed
+  type: str
+  sample: https://ghcr.io/v2/example/api/tags/list
 status:
   description: HTTP status of the request that failed.
   returned: failure, when the registry answered
@@ -299,6 +372,13 @@ code:
   returned: failure, when the registry gave one
   type: str
   sample: NAME_UNKNOWN
+errors:
+  description: When several images failed, one entry per image with its C(msg), C(image), C(method), C(url),
+    C(status) and C(code).
+  returned: failure, for several images
+  type: list
+  elements: dict
+  sample: [{msg: "ghcr.io/example/web: GET https://ghcr.io/v2/example/web/tags/list: 404 NAME_UNKNOWN", status: 404}]
 """
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib

@@ -47,6 +47,8 @@ def ansible_env(**extra: str) -> dict[str, str]:
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false",
             "ANSIBLE_RETRY_FILES_ENABLED": "false",
             "ANSIBLE_HOME": str(COLLECTIONS.parent / "ansible-home"),
+            # ansible-core finds async results through the user's passwd home, not HOME: keep both in one place.
+            "ANSIBLE_ASYNC_DIR": str(EMPTY_HOME / ".ansible_async"),
         }
     )
     env.update(extra)

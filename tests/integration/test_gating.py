@@ -232,10 +232,13 @@ def test_an_error_on_one_image_says_which(kit: dict[str, t.Any]) -> None:
     assert run.result["msg"].startswith(f"{kit['token_registry']}/restricted/vault: GET ")
 
 
-def test_gating_playbook(kit_vars: str) -> None:
-    run = run_playbook(PLAYBOOKS / "gating.yml", "-e", kit_vars)
+@pytest.mark.parametrize("inject", ["True", "False"], ids=["fact-injection-on", "fact-injection-off"])
+def test_gating_playbook(kit_vars: str, inject: str) -> None:
+    # ansible-core is retiring fact injection (INJECT_FACTS_AS_VARS): facts must compose either way.
+    run = run_playbook(PLAYBOOKS / "gating.yml", "-e", kit_vars, env={"ANSIBLE_INJECT_FACT_VARS": inject})
     assert run.rc == 0, run.output
     assert "failed=0" in run.output, run.output
+    assert "[DEPRECATION WARNING]" not in run.output, run.output
 
 
 def test_waiting_on_a_repository_that_does_not_exist_says_it_waited(kit: dict[str, t.Any]) -> None:

@@ -100,6 +100,7 @@ class Kit:
         """Start everything; with ``delay`` (seconds), the token registry and its token service sit behind a proxy
         that adds that much to every round trip (``token_registry`` and the realm are then the proxy's)."""
         if self.state_file.exists():
+            print(f"kit: a kit is already running in {self.dir}; stopping it first", file=sys.stderr)
             self.down()
         if self.dir.exists():
             shutil.rmtree(self.dir)

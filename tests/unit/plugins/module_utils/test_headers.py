@@ -218,3 +218,28 @@ def test_tabs_are_white_space(header: str, expected: list[Challenge] | None) -> 
         assert parse_www_authenticate(header) == [Challenge("basic", {"realm": "a"}), Challenge("b")]
     else:
         assert parse_www_authenticate(header) == expected
+
+
+@pytest.mark.parametrize("header", ["Basic =", 'Basic realm=a"b"'], ids=case_id)
+def test_more_malformed_challenges(header: str) -> None:
+    with pytest.raises(ProtocolError, match="malformed WWW-Authenticate header"):
+        parse_www_authenticate(header)
+
+
+def test_an_unterminated_link_says_so() -> None:
+    with pytest.raises(ProtocolError) as caught:
+        next_link("<https://r.example.com/v2/x", BASE)
+    assert str(caught.value) == "malformed Link header '<https://r.example.com/v2/x': unterminated '<'"
+
+
+def test_a_rel_without_value_is_no_next_link() -> None:
+    assert next_link("</v2/x?last=a>; rel", BASE) is None
+
+
+def test_the_default_port_is_the_same_origin() -> None:
+    assert next_link('<http://r.example.com:80/v2/x>; rel="next"', "http://r.example.com/v2/y") == (
+        "http://r.example.com:80/v2/x"
+    )
+    assert next_link('<https://r.example.com:443/v2/x>; rel="next"', "https://r.example.com/v2/y") == (
+        "https://r.example.com:443/v2/x"
+    )
