@@ -111,7 +111,7 @@ def run_case(state: dict[str, t.Any], directory: Path, case: Case, runs: int) ->
         str(path),
     ]
     times, requests = [], 0
-    for _ in range(runs + 1):  # the first run warms caches and is not counted
+    for _run in range(runs + 1):  # the first run warms caches and is not counted
         before = log_lines(state)
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)

@@ -32,7 +32,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 TOKEN = "tok-1"
 
@@ -342,7 +342,14 @@ def test_manifest_head_sends_every_media_type_and_reads_the_digest(faults: Fault
     (request,) = faults.requests
     assert request.method == "HEAD"
     accepted = [part.strip() for part in (request.header("Accept") or "").split(",")]
-    assert accepted == list(MANIFEST_MEDIA_TYPES)
+    # Written out here, not read from the code: the four types registries need to answer with the digest
+    # `docker pull` prints.
+    assert accepted == [
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ]
 
 
 def test_manifest_without_digest_header_is_hashed(faults: FaultServer) -> None:
@@ -393,3 +400,27 @@ def test_validate_certs_false_skips_verification(faults: FaultServer) -> None:
     faults.handler = lambda request: json_reply({"name": "org/app", "tags": ["a"]})
     registry = RegistryClient(make_session(), ClientOptions(validate_certs=False, timeout=5, environ=NO_FILES))
     assert registry.list_tags(ref(faults)) == ["a"]
+
+
+def test_a_refused_connection_is_one_attempt_without_backoff() -> None:
+    """A refusal is final (nothing listens there): no retry, no sleep, and the message says so."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # bound, not listening: connections are refused
+        session = make_session()
+        attempts: list[str] = []
+        adapter = session.get_adapter("https://127.0.0.1")
+        original = adapter.send
+
+        def counting(request: t.Any, **kwargs: t.Any) -> t.Any:
+            attempts.append(request.url)
+            return original(request, **kwargs)
+
+        adapter.send = counting  # type: ignore[method-assign]
+        registry = RegistryClient(session, ClientOptions(timeout=5, environ=NO_FILES, retries=4))
+        with pytest.raises(RegistryError) as caught:
+            registry.list_tags(ImageReference.parse(f"127.0.0.1:{port}/org/app"))
+    assert len(attempts) == 1
+    assert "cannot connect" in str(caught.value) and "attempts" not in str(caught.value)

@@ -25,7 +25,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.kit.helpers import Helper, basic_auth, write_config
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.header
     next_link,
     parse_www_authenticate,
 )
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 
 class ChallengeCase(t.NamedTuple):

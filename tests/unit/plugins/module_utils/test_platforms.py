@@ -17,7 +17,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.option
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 NO_FILES = {"HOME": "/nonexistent"}
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"

@@ -24,7 +24,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.option
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 
 class Realm(t.NamedTuple):

@@ -6,7 +6,7 @@ import pytest
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import InvalidReferenceError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 SHA = "sha256:" + "a" * 64
 

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import Selection, nearest
 from tests.kit.seed import PRIVATE_TAGS
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 VERSION_ORDER = [
     "0.9.0",

@@ -10,7 +10,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.versio
     Version,
     sort_key,
 )
-from tests.unit import case_id
+from tests.unit.ids import case_id
 
 
 class Order(t.NamedTuple):
