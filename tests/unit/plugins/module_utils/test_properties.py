@@ -15,7 +15,8 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.header
     parse_www_authenticate,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.versions import Version
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import Selection
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.versions import Version, sort_key
 
 HEADER_ALPHABET = st.sampled_from([*'abcRealmBearerBasic ="\\,;:/.-_~+<>?&@\t', "é", "\x00"])
 header_text = st.text(alphabet=HEADER_ALPHABET, max_size=80) | st.text(max_size=80)
@@ -99,7 +100,66 @@ def test_any_link_header_gives_a_same_origin_url_or_a_protocol_error(header: str
         assert found.split("/")[2] in (host, f"{host}:443", host.split(":", maxsplit=1)[0])
 
 
+versions = st.builds(
+    lambda v, numbers, pre, variant, build: (
+        f"{v}{'.'.join(map(str, numbers))}{'-' + pre if pre else ''}{'-' + variant if variant else ''}"
+        f"{'_' + build if build else ''}"
+    ),
+    st.sampled_from(["", "v"]),
+    st.lists(st.integers(0, 20), min_size=1, max_size=4),
+    st.sampled_from(["", "rc.1", "rc.2", "beta", "beta.11", "alpha.1", "0.3.7", "M1"]),
+    st.sampled_from(["", "alpine", "slim", "r1"]),
+    st.sampled_from(["", "build.7", "build.10"]),
+)
+
+
 @given(st.text(max_size=40))
 def test_any_tag_is_a_version_or_not(text: str) -> None:
     version = Version.parse(text)
-    assert version is None or version.text == text
+    if version is None:
+        return
+    # What is parsed is what the text says: its numbers and the kind of its suffix.
+    assert version.text == text
+    assert ".".join(map(str, version.release)) in text.lstrip("vV")
+    assert not (version.variant and version.variant not in text.lower())
+
+
+@given(versions)
+def test_generated_versions_parse_to_their_parts(text: str) -> None:
+    version = Version.parse(text)
+    assert version is not None, text
+    assert version.is_prerelease == any(f"-{pre}" in text for pre in ("rc", "beta", "alpha", "0.3.7", "M1"))
+    assert version.variant == next((v for v in ("alpine", "slim", "r1") if f"-{v}" in text), "")
+
+
+@given(versions, versions)
+def test_precedence_is_antisymmetric_and_consistent_with_equality(left: str, right: str) -> None:
+    a, b = Version.parse(left), Version.parse(right)
+    assert a is not None and b is not None
+    assert (a.key < b.key) + (a.key == b.key) + (a.key > b.key) == 1
+    if a.key < b.key:
+        assert not b.key < a.key
+    assert (sort_key(a) < sort_key(b)) != (sort_key(b) < sort_key(a)) or left == right
+
+
+@given(versions, versions, versions)
+def test_precedence_is_transitive(first: str, second: str, third: str) -> None:
+    a, b, c = (Version.parse(text) for text in (first, second, third))
+    assert a is not None and b is not None and c is not None
+    if a.key <= b.key and b.key <= c.key:
+        assert a.key <= c.key
+    if sort_key(a) <= sort_key(b) <= sort_key(c):
+        assert sort_key(a) <= sort_key(c)
+
+
+@given(st.lists(versions, min_size=1, max_size=8))
+def test_latest_is_the_maximum_within_the_plain_variant(texts: list[str]) -> None:
+    parsed = [Version.parse(text) for text in texts]
+    stable = [v for v in parsed if v is not None and not v.is_prerelease and not v.variant]
+    latest = Selection.build().latest(texts)
+    if not stable:
+        return
+    assert latest is not None
+    chosen = Version.parse(latest)
+    assert chosen is not None
+    assert all(chosen.key >= other.key for other in stable)
