@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import typing as t
 from pathlib import Path
+
+from tests.kit.helpers import basic_auth
 
 from .conftest import BIN, ansible_env, run_lookup, run_module, run_playbook
 
@@ -82,3 +85,21 @@ def test_a_pattern_that_is_not_a_string_is_refused(kit: dict[str, t.Any]) -> Non
         in_controller=False,
     )
     assert run.result["msg"] == "exclude must be a list of regular expressions (or one as a string), got a mapping"
+
+
+def test_aliases_users_bring_from_community_docker_and_podman(kit: dict[str, t.Any], tmp_path: Path) -> None:
+    # name (images), ca_cert (ca_path), tls_verify (validate_certs), authfile (auth_file).
+    auth = tmp_path / "auth.json"
+    auth.write_text(
+        json.dumps({"auths": {kit["token_registry"]: {"auth": basic_auth("alice", kit["users"]["alice"])}}})
+    )
+    run = run_module(
+        {"name": [f"{kit['token_registry']}/private/app:1.0.0"], "ca_cert": kit["ca"], "authfile": str(auth)}
+    )
+    assert run.rc == 0, run.output
+    assert run.result["images"][0]["exists"] is True
+    refused = run_module({"name": [f"{kit['token_registry']}/public/hello"], "tls_verify": True})
+    assert "TLS failed" in refused.result["msg"]
+    looked_up = run_lookup([f"{kit['token_registry']}/public/hello"], {"ca_cert": kit["ca"], "tls_verify": True})
+    assert looked_up.rc == 0, looked_up.output
+    assert sorted(looked_up.result["msg"]) == sorted(kit["repos"]["public/hello"])
