@@ -1,5 +1,5 @@
 # make demo: the main job (demo playbook against the embedded local registry)
-# make test: everything CI runs (lint, sanity, unit, integration, molecule)
+# make test: everything CI runs (lint, sanity, unit, integration, molecule, release checks)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
