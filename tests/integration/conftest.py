@@ -129,3 +129,16 @@ def token_mode(kit: dict[str, t.Any], **mode: str) -> t.Iterator[None]:
         yield
     finally:
         path.unlink()
+
+
+def local_play(name: str, **parts: t.Any) -> list[dict[str, t.Any]]:
+    """A playbook of one play on localhost, with the controller's Python (as JSON, which is YAML)."""
+    return [
+        {
+            "name": name,
+            "hosts": "localhost",
+            "gather_facts": False,
+            "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
+            **parts,
+        }
+    ]

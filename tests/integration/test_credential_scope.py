@@ -17,7 +17,7 @@ import pytest
 
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 
-from .conftest import run_lookup, run_module, run_playbook
+from .conftest import local_play, run_lookup, run_module, run_playbook
 
 USER = "robot$ci"
 
@@ -111,12 +111,9 @@ def test_role_sends_credentials_only_to_auth_registry(
 ) -> None:
     password = kit["users"][USER]
     playbook = tmp_path / "gate.yml"
-    play = {
-        "name": "Gate on two registries",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "roles": [
+    play = local_play(
+        "Gate on two registries",
+        roles=[
             {
                 "role": "tagscope.registry.tag_gate",
                 "tag_gate_images": [*images(kit, other), f"{other.host}/org/app:2.0"],
@@ -126,8 +123,8 @@ def test_role_sends_credentials_only_to_auth_registry(
                 "tag_gate_ca_path": ca_bundle,
             }
         ],
-    }
-    playbook.write_text(json.dumps([play]))
+    )
+    playbook.write_text(json.dumps(play))
     run = run_playbook(playbook)
     assert run.rc == 0, run.output
     assert "tag_gate: 3 images checked, 2 required tags present" in run.output

@@ -8,7 +8,7 @@ import json
 import typing as t
 from pathlib import Path
 
-from .conftest import run_module, run_playbook
+from .conftest import local_play, run_module, run_playbook
 from .test_gating import alice, log_size, private, registry_requests
 
 
@@ -70,20 +70,7 @@ def test_the_role_gates_platforms_and_hands_out_pinned_references(kit: dict[str,
             "tag_gate_ca_path": "{{ kit_ca }}",
         }
         show = {"ansible.builtin.debug": {"msg": "PINNED={{ tag_gate_pinned | to_json }}"}}
-        path.write_text(
-            json.dumps(
-                [
-                    {
-                        "name": "Gate on platforms",
-                        "hosts": "localhost",
-                        "gather_facts": False,
-                        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-                        "roles": [gate],
-                        "tasks": [show],
-                    }
-                ]
-            )
-        )
+        path.write_text(json.dumps(local_play("Gate on platforms", roles=[gate], tasks=[show])))
         return path
 
     kit_vars = "@" + str(Path(kit["dir"]) / "vars.json")

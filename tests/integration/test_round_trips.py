@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import run_lookup, run_module, run_playbook, token_mode
+from .conftest import local_play, run_lookup, run_module, run_playbook, token_mode
 from .test_gating import log_size, registry_requests
 
 
@@ -80,12 +80,9 @@ def test_a_tagged_reference_without_listing_is_one_head_once_a_token_is_held(kit
 
 def test_lookup_calls_in_one_task_share_the_challenge(kit: dict[str, t.Any], tmp_path: Path) -> None:
     playbook = tmp_path / "loop.yml"
-    play = {
-        "name": "The lookup, once per repository, in one task",
-        "hosts": "localhost",
-        "gather_facts": False,
-        "vars": {"ansible_python_interpreter": "{{ ansible_playbook_python }}"},
-        "tasks": [
+    play = local_play(
+        "The lookup, once per repository, in one task",
+        tasks=[
             {
                 "name": "Ask each repository",
                 "ansible.builtin.debug": {
@@ -95,8 +92,8 @@ def test_lookup_calls_in_one_task_share_the_challenge(kit: dict[str, t.Any], tmp
                 "loop": repos(kit, 20),
             }
         ],
-    }
-    playbook.write_text(json.dumps([play]))
+    )
+    playbook.write_text(json.dumps(play))
     since, token_since = log_size(kit), log_size(kit, "token-server.log")
     run = run_playbook(playbook, "-e", "@" + str(Path(kit["dir"]) / "vars.json"))
     assert run.rc == 0, run.output

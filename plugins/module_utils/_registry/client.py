@@ -117,27 +117,31 @@ class RegistryClient:
         url = f"{self._base(ref)}/v2/{ref.repository}/manifests/{reference}"
         headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
         if not platforms:
-            response = self.auth.send("HEAD", url, ref, headers=headers)
-            self._note_rate_limit(ref, response)
-            if response.status_code == 404:
+            response = self._manifest_reply("HEAD", url, ref, headers)
+            if response is None:
                 return None
-            if response.status_code != 200:
-                raise failure(response, ref, "HEAD", url)
             digest = response.headers.get("Docker-Content-Digest")
             if digest:
                 return Manifest(digest)
         # Some registries leave the digest off HEAD; the digest is then the hash of the manifest bytes as served.
-        response = self.auth.send("GET", url, ref, headers=headers, limit=MAX_MANIFEST_BODY)
-        self._note_rate_limit(ref, response)
-        if response.status_code == 404:
+        response = self._manifest_reply("GET", url, ref, headers)
+        if response is None:
             return None
-        if response.status_code != 200:
-            raise failure(response, ref, "GET", url)
         served = response.headers.get("Docker-Content-Digest")
         found = Manifest(served or "sha256:" + hashlib.sha256(response.content).hexdigest())
         if platforms:
             found.platforms = self._platforms(ref, json_body(response, "GET", url))
         return found
+
+    def _manifest_reply(self, method: str, url: str, ref: ImageReference, headers: dict[str, str]) -> Reply | None:
+        """The manifest reply; None for a 404 (the tag or digest does not exist), an error for anything else."""
+        response = self.auth.send(method, url, ref, headers=headers, limit=MAX_MANIFEST_BODY if method == "GET" else 0)
+        self._note_rate_limit(ref, response)
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise failure(response, ref, method, url)
+        return response
 
     def _platforms(self, ref: ImageReference, body: t.Any) -> list[Platform]:
         listed = from_index(body)
