@@ -126,7 +126,6 @@ class Constraint:
     ``<V`` excludes the prereleases of ``V`` itself unless ``V`` is a prerelease.
     """
 
-    text: str
     clauses: tuple[tuple[str, Version], ...]
 
     @classmethod
@@ -148,7 +147,7 @@ class Constraint:
                 f"version constraint {text!r} names several variants ({', '.join(variants)})",
                 hint="a constraint holds within one variant; write it as >=3.19-alpine,<4-alpine",
             )
-        return cls(text, tuple(clauses))
+        return cls(tuple(clauses))
 
     def allows(self, version: Version) -> bool:
         if self.variant is not None and version.variant != self.variant:

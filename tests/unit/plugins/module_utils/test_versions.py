@@ -241,3 +241,39 @@ def test_constraints(case: ConstraintCase) -> None:
 def test_bad_constraints(text: str) -> None:
     with pytest.raises(ConfigurationError, match=r"version constraint .*: cannot read clause"):
         Constraint.parse(text)
+
+
+# Found by mutation testing (docs/testing.md).
+
+
+def test_parts_of_a_version() -> None:
+    version = Version.parse("v1.2.3-RC1-alpine_build.7")
+    assert version is not None
+    assert (version.release, version.prerelease, version.variant, version.build) == (
+        (1, 2, 3),
+        ("rc", "1"),
+        "alpine",
+        "build.7",
+    )
+    assert Version.parse("1.0.0-rc.1").prerelease == Version.parse("1.0.0-RC1").prerelease == ("rc", "1")  # type: ignore[union-attr]
+
+
+def test_a_single_equals_sign_means_equal() -> None:
+    constraint = Constraint.parse("=1.4")
+    assert constraint.allows(Version.parse("1.4.0"))  # type: ignore[arg-type]
+    assert not constraint.allows(Version.parse("1.4.1"))  # type: ignore[arg-type]
+
+
+def test_constraint_errors_say_how_to_write_one() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Constraint.parse(">=1.2,~2")
+    assert str(caught.value) == (
+        "version constraint '>=1.2,~2': cannot read clause '~2'; "
+        "write clauses like >=1.2,<2 (operators >= <= > < == !=, versions like 1.2.3)"
+    )
+    with pytest.raises(ConfigurationError) as caught:
+        Constraint.parse(">=3.19-alpine,<4-slim")
+    assert str(caught.value) == (
+        "version constraint '>=3.19-alpine,<4-slim' names several variants (alpine, slim); "
+        "a constraint holds within one variant; write it as >=3.19-alpine,<4-alpine"
+    )
