@@ -208,3 +208,61 @@ def test_a_constraint_cannot_name_two_variants() -> None:
 
 def test_nearest_stays_within_the_variant() -> None:
     assert nearest("3.19-alpine", ["3.18", "3.20", "3.18-alpine", "3.20-alpine"]) == ["3.18-alpine", "3.20-alpine"]
+
+
+# Found by mutation testing (docs/testing.md).
+
+
+def test_limit_one_is_allowed_and_zero_says_what_to_do() -> None:
+    assert Selection.build(limit=1).order(["1.0", "2.0"]) == ["1.0"]
+    with pytest.raises(ConfigurationError) as caught:
+        Selection.build(limit=0)
+    assert str(caught.value) == "limit must be 1 or more, got 0; leave it unset for every tag"
+
+
+def test_sort_none_keeps_or_reverses_the_registry_order() -> None:
+    tags = ["b", "2.0", "a", "1.0"]
+    assert Selection.build(sort="none").order(tags) == tags
+    assert Selection.build(sort="none", reverse=True).order(tags) == list(reversed(tags))
+
+
+def test_one_pattern_as_a_string() -> None:
+    assert Selection.build(include="1[.][0-9]{1,2}[.]0").filter(["1.0.0", "1.10.0", "2.0.0", "1.0.1"]) == [
+        "1.0.0",
+        "1.10.0",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"include": {"a": 1}}, "include must be a list of regular expressions (or one as a string), got a mapping"),
+        ({"exclude": 7}, "exclude must be a list of regular expressions (or one as a string), got a number"),
+        ({"include": [True]}, "include pattern True is a boolean, not a string; quote the pattern in YAML"),
+        ({"include": [1.5]}, "include pattern 1.5 is a number, not a string; quote the pattern in YAML"),
+        ({"include": [["x"]]}, "include pattern ['x'] is a list, not a string; quote the pattern in YAML"),
+        ({"include": [None]}, "include pattern None is a NoneType, not a string; quote the pattern in YAML"),
+        (
+            {"exclude": ["(x"]},
+            "exclude pattern '(x' is not a valid regular expression: missing ), unterminated subpattern at position 0; "
+            "patterns use Python's re syntax and must match the whole tag",
+        ),
+    ],
+    ids=case_id,
+)
+def test_pattern_errors_in_full(options: dict[str, t.Any], message: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Selection.build(**options)
+    assert str(caught.value) == message
+
+
+def test_nearest_versions_never_include_an_equal_version() -> None:
+    # 1.4 is missing though 1.4.0 exists (the tag names differ): the nearest are the versions around it.
+    assert nearest("1.4", ["1.3.0", "1.4.0", "1.5.0"]) == ["1.3.0", "1.5.0"]
+
+
+def test_nearest_names_are_two_similar_ones() -> None:
+    tags = ["nightly-20261127", "nightly-20261126", "nightly-20261125", "stable"]
+    assert nearest("nightly-20261128", tags) == ["nightly-20261127", "nightly-20261126"]
+    # Similar enough at a ratio of 0.53 (difflib's default would want 0.6).
+    assert nearest("release", ["relaxyz1"]) == ["relaxyz1"]
