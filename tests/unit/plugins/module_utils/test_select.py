@@ -242,6 +242,7 @@ def test_one_pattern_as_a_string() -> None:
         ({"include": [1.5]}, "include pattern 1.5 is a number, not a string; quote the pattern in YAML"),
         ({"include": [["x"]]}, "include pattern ['x'] is a list, not a string; quote the pattern in YAML"),
         ({"include": [None]}, "include pattern None is a NoneType, not a string; quote the pattern in YAML"),
+        ({"include": [b"x"]}, "include pattern b'x' is a bytes, not a string; quote the pattern in YAML"),
         (
             {"exclude": ["(x"]},
             "exclude pattern '(x' is not a valid regular expression: missing ), unterminated subpattern at position 0; "
