@@ -183,3 +183,90 @@ def test_distribution_reference_invalid(text: str) -> None:
 def test_uppercase_first_component_is_refused(text: str) -> None:
     with pytest.raises(InvalidReferenceError, match="has uppercase letters"):
         ImageReference.parse(text)
+
+
+# Found by mutation testing (docs/testing.md): the whole message a user reads, hint included.
+HEX = "a" * 64
+MESSAGES = [
+    ("", "image reference is empty; write it as [host[:port]/]path[:tag][@digest]"),
+    (42, "image reference must be a string, got int; write it as [host[:port]/]path[:tag][@digest]"),
+    (
+        "my app",
+        "image reference 'my app' contains whitespace; remove the spaces; a reference is "
+        "[host[:port]/]path[:tag][@digest]",
+    ),
+    (
+        "https://ghcr.io/org/app",
+        "image reference 'https://ghcr.io/org/app' has a URL scheme; drop the scheme: write registry.example.com/app, "
+        "not https://registry.example.com/app",
+    ),
+    (
+        "ghcr.io/org/app:-dash",
+        "image reference 'ghcr.io/org/app:-dash' has an invalid tag '-dash'; a tag is 1 to 128 of A-Z a-z 0-9 _ . - "
+        "and does not start with . or -",
+    ),
+    (
+        f"ghcr.io/org/app@sha256:{HEX}:x",
+        f"image reference 'ghcr.io/org/app@sha256:{HEX}:x' has an invalid digest 'sha256:{HEX}:x'; a digest looks "
+        "like sha256: followed by 64 hex characters",
+    ),
+    (
+        f"ghcr.io/org/app@sha256:{HEX}a",
+        f"image reference 'ghcr.io/org/app@sha256:{HEX}a' has a sha256 digest of 65 hex characters; a sha256 digest "
+        "has exactly 64 hex characters",
+    ),
+    (
+        "ghcr.io/",
+        "image reference 'ghcr.io/' has no repository path; name the repository, e.g. registry.example.com/team/app",
+    ),
+    (
+        "ghcr.io/Org/app",
+        "image reference 'ghcr.io/Org/app': repository path component 'Org' has uppercase letters; repository paths "
+        "are lowercase",
+    ),
+    (
+        "a/b:c/d",
+        "image reference 'a/b:c/d': repository path component 'b:c' is not valid; path components are lowercase "
+        "letters and digits separated by . _ __ or -",
+    ),
+    (
+        "1a3f5e7d9c1b3a5f7e9d1c3b5a7f9e1d3c5b7a9f1e3d5d7c9b1a3f5e7d9c1b3a",
+        "image reference '1a3f5e7d9c1b3a5f7e9d'... is 64 hex characters, an image ID rather than a name; name the "
+        "repository; for a digest write name@sha256:<digest>",
+    ),
+    (
+        "registry.io:65536/app",
+        "image reference 'registry.io:65536/app' has an invalid registry host 'registry.io:65536'; a registry is a "
+        "hostname or IP, optionally with :port (1 to 65535)",
+    ),
+    (
+        "ghcr.io/" + "a" * 248,
+        f"image reference {('ghcr.io/' + 'a' * 52)!r}... is longer than 255 characters; registries reject repository "
+        "names over 255 characters",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), MESSAGES, ids=case_id)
+def test_refusals_in_full(text: t.Any, message: str) -> None:
+    with pytest.raises(InvalidReferenceError) as caught:
+        ImageReference.parse(text)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "registry"),
+    [
+        ("host:1/app", "host:1"),
+        ("host:65535/app", "host:65535"),
+        ("[::1]/app", "[::1]"),
+        ("[::1]:5000/a", "[::1]:5000"),
+    ],
+    ids=case_id,
+)
+def test_registry_boundaries(text: str, registry: str) -> None:
+    assert ImageReference.parse(text).registry == registry
+
+
+def test_a_name_of_exactly_255_characters_is_allowed() -> None:
+    assert len(ImageReference.parse("ghcr.io/" + "a" * 247).name) == 255
