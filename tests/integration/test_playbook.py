@@ -8,6 +8,8 @@ import typing as t
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 from .conftest import run_playbook
 from .test_credentials import bearer_token
 
@@ -25,8 +27,9 @@ def every_form(user: str, secret: str) -> list[str]:
 PLAYBOOKS = Path(__file__).parent / "playbooks"
 
 
-def test_facts_and_lookup(kit_vars: str) -> None:
-    run = run_playbook(PLAYBOOKS / "facts_and_lookup.yml", "-e", kit_vars)
+@pytest.mark.parametrize("inject", ["True", "False"], ids=["fact-injection-on", "fact-injection-off"])
+def test_facts_and_lookup(kit_vars: str, inject: str) -> None:
+    run = run_playbook(PLAYBOOKS / "facts_and_lookup.yml", "-e", kit_vars, env={"ANSIBLE_INJECT_FACT_VARS": inject})
     assert run.rc == 0, run.output
     assert "failed=0" in run.output and "ignored=1" in run.output, run.output
 
