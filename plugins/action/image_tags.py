@@ -24,17 +24,14 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, make_session
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
 
 FACT = "image_tags"
 MODULE = "tagscope.registry.image_tags"
 LOCAL = frozenset({"local", "ansible.builtin.local"})
 IN_CONTROLLER = "tagscope_registry_in_controller"
-# A worker process runs one task for one host, all of a loop's items included: they share these.
-_CACHE = TokenCache()
-_SESSION: t.Any = None
 
 
 class ActionModule(ActionBase):
@@ -80,7 +77,6 @@ class ActionModule(ActionBase):
         )
 
     def _run_here(self) -> dict[str, t.Any]:
-        global _SESSION  # noqa: PLW0603 - one session for the worker's loop items
         environment: dict[str, str] = {}
         self._compute_environment_string(environment)
         with _environment(environment):
@@ -94,10 +90,9 @@ class ActionModule(ActionBase):
                     message = f"Unsupported parameters for ({MODULE}) module: {message}"
                 params = validated.validated_parameters
                 return remove_values({"failed": True, "msg": message, "invocation": {"module_args": params}}, no_log)
-            if _SESSION is None:
-                _SESSION = make_session(pool_size=64)
             params = validated.validated_parameters
-            result = image_tags(params, environ=dict(os.environ), cache=_CACHE, session=_SESSION)
+            # A worker runs one task for one host, all of a loop's items included: they share connections and tokens.
+            result = image_tags(params, environ=dict(os.environ), cache=SHARED_TOKENS, session=shared_session())
         result["invocation"] = {"module_args": params}
         return remove_values(result, no_log)
 

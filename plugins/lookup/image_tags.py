@@ -110,10 +110,10 @@ from ansible_collections.tagscope.registry.plugins.module_utils._argspec import 
     query_options,
     selection_argument_spec,
 )
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, make_session
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 
 
 class LookupModule(LookupBase):
@@ -137,7 +137,7 @@ class LookupModule(LookupBase):
         gated = bool(params["fail_on_missing"] or params["wait_timeout"])
         try:
             query = query_options(params, manifests=gated)
-            results = query_images(terms, client_options(params), query, cache=_CACHE, session=_session())
+            results = query_images(terms, client_options(params), query, cache=SHARED_TOKENS, session=shared_session())
         except RegistryError as exc:
             raise AnsibleLookupError(str(exc)) from exc
         if self.get_option("latest"):
@@ -160,17 +160,6 @@ class LookupModule(LookupBase):
 
 
 VARIABLE_PREFIX = "tagscope_registry_"
-# Challenges and tokens (never tags) for every call of the lookup in this process: the calls of one task (a loop,
-# several queries in one template) negotiate once. Keys hold a keyed hash of the secret, never the secret.
-_CACHE = TokenCache()
-_SESSIONS: list[t.Any] = []
-
-
-def _session() -> t.Any:
-    """One HTTP session (open connections) for every call in this process."""
-    if not _SESSIONS:
-        _SESSIONS.append(make_session(pool_size=64))
-    return _SESSIONS[0]
 
 
 def _unknown_options(unknown: list[str], known: list[str]) -> str:

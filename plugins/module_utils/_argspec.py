@@ -113,19 +113,25 @@ def query_options(params: t.Mapping[str, t.Any], *, list_tags: bool = True, mani
 def client_options(params: t.Mapping[str, t.Any], environ: t.Mapping[str, str] | None = None) -> ClientOptions:
     """Check the shared options and turn them into the core's ClientOptions."""
     return ClientOptions.build(
-        username=params.get("username"),
-        password=params.get("password"),
-        token=params.get("token"),
-        auth_registry=params.get("auth_registry"),
-        auth_file=params.get("auth_file"),
-        validate_certs=params.get("validate_certs"),
-        ca_path=params.get("ca_path"),
-        timeout=params.get("timeout"),
-        page_size=params.get("page_size"),
-        retries=params.get("retries"),
-        retry_max_wait=params.get("retry_max_wait"),
-        http_registries=params.get("http_registries"),
-        concurrency=params.get("concurrency"),
+        **{name: params.get(name) for name in CLIENT_OPTION_NAMES},
         environ=environ,
         env_names=(ENV_USERNAME, ENV_PASSWORD),
     )
+
+
+# The options ClientOptions.build takes, by the names the argument spec gives them.
+CLIENT_OPTION_NAMES = (
+    "username",
+    "password",
+    "token",
+    "auth_registry",
+    "auth_file",
+    "validate_certs",
+    "ca_path",
+    "timeout",
+    "page_size",
+    "retries",
+    "retry_max_wait",
+    "http_registries",
+    "concurrency",
+)

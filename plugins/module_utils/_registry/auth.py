@@ -65,6 +65,11 @@ class TokenCache:
         self.alone: set[tuple[str, str, str, str]] = set()
 
 
+# Challenges and tokens for every run of this process (the lookup's calls, a loop's items); never tags. Keys hold
+# a keyed hash of the secret, never the secret.
+SHARED_TOKENS = TokenCache()
+
+
 class Authenticator:
     def __init__(self, transport: Transport, store: CredentialStore, cache: TokenCache | None = None) -> None:
         self.transport = transport

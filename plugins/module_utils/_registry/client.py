@@ -102,11 +102,6 @@ class RegistryClient:
             url = _checked_next(response, url)
         return tags
 
-    def manifest_digest(self, ref: ImageReference, reference: str) -> str | None:
-        """The digest of the manifest ``reference`` (a tag or digest), or None if absent."""
-        found = self.manifest(ref, reference)
-        return found.digest if found else None
-
     def manifest(self, ref: ImageReference, reference: str, *, platforms: bool = False) -> Manifest | None:
         """The manifest ``reference`` names (a tag or digest): its digest, and with ``platforms`` the platforms it
         offers; None if it does not exist.

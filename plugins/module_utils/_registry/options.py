@@ -93,11 +93,6 @@ class ClientOptions:
                 f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}",
                 hint="1 asks one image after the other",
             )
-        if ca_path and not os.path.exists(ca_path):
-            raise ConfigurationError(
-                f"ca_path {ca_path!r} does not exist",
-                hint="point ca_path at a PEM file (or a c_rehash'd directory) with the registry's CA",
-            )
         if token:
             explicit: Identity | None = Identity(bearer_token=token, source="options")
         elif username and password:

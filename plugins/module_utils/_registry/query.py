@@ -162,10 +162,12 @@ class _Run:
             found = self.client.manifest(result.ref, t.cast(str, result.wanted), platforms=bool(self.platforms))
         result.exists = found is not None
         result.digest = found.digest if found else None
-        if self.platforms:
-            offered = (found.platforms or []) if found else []
-            result.platforms = [str(platform) for platform in offered] if found else None
-            result.missing_platforms = [str(p) for p in self.platforms if p not in offered] if found else None
+        if self.platforms and found is not None:
+            offered = found.platforms or []
+            result.platforms = [str(platform) for platform in offered]
+            result.missing_platforms = [str(platform) for platform in self.platforms if platform not in offered]
+        else:
+            result.platforms = result.missing_platforms = None
 
     def each(self, results: list[ImageResult], action: t.Callable[[ImageResult], t.Any]) -> None:
         """``action`` for every result, concurrently; errors name their image, several are reported together."""

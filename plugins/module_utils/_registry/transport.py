@@ -319,6 +319,18 @@ def make_session(pool_size: int = 10) -> requests.Session:
     return session
 
 
+_SHARED: list[requests.Session] = []
+_SHARED_LOCK = threading.Lock()
+
+
+def shared_session() -> requests.Session:
+    """One session (open connections) for every run of this process: the lookup's calls, a loop's items."""
+    with _SHARED_LOCK:
+        if not _SHARED:
+            _SHARED.append(make_session(pool_size=64))
+        return _SHARED[0]
+
+
 def _ca_bundle_from_environment(verify: bool | str) -> bool | str:
     """What requests does with trust_env: REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE) when verifying by default."""
     if verify is True:

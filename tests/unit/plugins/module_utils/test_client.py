@@ -338,7 +338,7 @@ def test_401_without_a_usable_challenge(faults: FaultServer) -> None:
 def test_manifest_head_sends_every_media_type_and_reads_the_digest(faults: FaultServer) -> None:
     digest = "sha256:" + "b" * 64
     faults.handler = lambda request: Reply(200, b"", [("Docker-Content-Digest", digest)])
-    assert client(faults).manifest_digest(ref(faults), "1.0") == digest
+    assert client(faults).manifest(ref(faults), "1.0").digest == digest
     (request,) = faults.requests
     assert request.method == "HEAD"
     accepted = [part.strip() for part in (request.header("Accept") or "").split(",")]
@@ -355,7 +355,7 @@ def test_manifest_head_sends_every_media_type_and_reads_the_digest(faults: Fault
 def test_manifest_without_digest_header_is_hashed(faults: FaultServer) -> None:
     body = b'{"schemaVersion":2}'
     faults.handler = lambda request: Reply(200, body, [("Content-Type", MANIFEST_MEDIA_TYPES[1])])
-    digest = client(faults).manifest_digest(ref(faults), "1.0")
+    digest = client(faults).manifest(ref(faults), "1.0").digest
     assert digest == "sha256:" + hashlib.sha256(body).hexdigest()
     assert [r.method for r in faults.requests] == ["HEAD", "GET"]
 
