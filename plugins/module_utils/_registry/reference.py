@@ -9,6 +9,7 @@ rejected with a message that says which part is wrong.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
@@ -149,7 +150,11 @@ def _split_registry(text: str) -> tuple[str | None, str]:
         return None, text
     if "." in first or ":" in first or first == "localhost" or first.startswith("["):
         port = first.rsplit(":", 1)[1] if ":" in first and not first.endswith("]") else ""
-        if not _HOST.fullmatch(first) or (port.isdigit() and not 0 < int(port) < 65536):
+        if (
+            not _HOST.fullmatch(first)
+            or (port.isdigit() and not 0 < int(port) < 65536)
+            or (first.startswith("[") and not _is_ipv6(first[1 : first.index("]")]))
+        ):
             raise InvalidReferenceError(
                 f"image reference {text!r} has an invalid registry host {first!r}",
                 hint="a registry is a hostname or IP, optionally with :port (1 to 65535)",
@@ -161,3 +166,11 @@ def _split_registry(text: str) -> tuple[str | None, str]:
             hint="repository paths are lowercase",
         )
     return None, text
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True

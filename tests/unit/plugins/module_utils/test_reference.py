@@ -179,6 +179,11 @@ def test_distribution_reference_invalid(text: str) -> None:
 #   practice, so we refuse it and say that paths are lowercase.
 # - "[2001:db8:3:4::192.0.2.33]:5000/debian": docker refuses IPv6 literals with an embedded IPv4 part; we accept
 #   any address Python's ipaddress accepts.
+def test_ipv6_with_embedded_ipv4_is_accepted() -> None:
+    ref = ImageReference.parse("[2001:db8:3:4::192.0.2.33]:5000/debian")
+    assert (ref.registry, ref.repository) == ("[2001:db8:3:4::192.0.2.33]:5000", "debian")
+
+
 @pytest.mark.parametrize("text", ["Docker/docker", "DOCKER/docker"], ids=case_id)
 def test_uppercase_first_component_is_refused(text: str) -> None:
     with pytest.raises(InvalidReferenceError, match="has uppercase letters"):
@@ -238,6 +243,46 @@ MESSAGES = [
         "registry.io:65536/app",
         "image reference 'registry.io:65536/app' has an invalid registry host 'registry.io:65536'; a registry is a "
         "hostname or IP, optionally with :port (1 to 65535)",
+    ),
+    # An uppercase first component without a dot is a path, not a host (see test_uppercase_first_component_is_refused).
+    (
+        "Team/app",
+        "image reference 'Team/app': repository path component 'Team' has uppercase letters; repository paths are "
+        "lowercase",
+    ),
+    # All capitals is still "uppercase"; a component that is wrong in other ways besides is "not valid".
+    (
+        "team/APP",
+        "image reference 'team/APP': repository path component 'APP' has uppercase letters; repository paths are "
+        "lowercase",
+    ),
+    (
+        "team/A..B",
+        "image reference 'team/A..B': repository path component 'A..B' is not valid; path components are lowercase "
+        "letters and digits separated by . _ __ or -",
+    ),
+    # Two colons after the last slash: the tag is what follows the last one, the rest is the path.
+    (
+        "team/app:1:2",
+        "image reference 'team/app:1:2': repository path component 'app:1' is not valid; path components are "
+        "lowercase letters and digits separated by . _ __ or -",
+    ),
+    # A bracket opens an IPv6 host, whatever follows; its port is checked like any other.
+    (
+        "[xyz]/app",
+        "image reference '[xyz]/app' has an invalid registry host '[xyz]'; a registry is a hostname or IP, optionally "
+        "with :port (1 to 65535)",
+    ),
+    # Hex digits in brackets are not yet an IPv6 address.
+    (
+        "[abc]:5000/app",
+        "image reference '[abc]:5000/app' has an invalid registry host '[abc]:5000'; a registry is a hostname or IP, "
+        "optionally with :port (1 to 65535)",
+    ),
+    (
+        "[::1]:65536/app",
+        "image reference '[::1]:65536/app' has an invalid registry host '[::1]:65536'; a registry is a hostname or "
+        "IP, optionally with :port (1 to 65535)",
     ),
     (
         "ghcr.io/" + "a" * 248,
