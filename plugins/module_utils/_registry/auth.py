@@ -19,6 +19,7 @@ wait for it.
 from __future__ import annotations
 
 import ipaddress
+import re
 import threading
 import time
 import typing as t
@@ -123,7 +124,7 @@ class Authenticator:
         # A token we sent expired, or lacked the scope: a fresh one, once (a token of its own for the scope
         # when a shared token did not cover it).
         alone = insufficient_scope(response)
-        retry = self._authorization(host, scope, url, identity, refresh=True, alone=alone)
+        retry = self._authorization(host, scope, url, identity, rejected=sent, alone=alone)
         return self._retry(method, url, headers=headers, limit=limit, identity=identity, authorization=retry)
 
     def _retry(
@@ -158,36 +159,49 @@ class Authenticator:
         return challenge
 
     def _authorization(
-        self, host: str, scope: str, url: str, identity: Identity, *, refresh: bool = False, alone: bool = False
+        self,
+        host: str,
+        scope: str,
+        url: str,
+        identity: Identity,
+        *,
+        rejected: str | None = None,
+        alone: bool = False,
     ) -> str | None:
+        """The Authorization header for ``scope``; never ``rejected``, the one the registry just refused."""
         with self.cache.lock:
             challenge = self.cache.challenges.get(host)
         if challenge is None:
             return None
         if challenge.scheme == "basic":
             return identity.basic_header()
-        return f"Bearer {self._token(challenge, host, scope, url, identity, refresh=refresh, alone=alone)}"
+        stale = rejected[len("Bearer ") :] if rejected and rejected.startswith("Bearer ") else None
+        return f"Bearer {self._token(challenge, host, scope, url, identity, stale=stale, alone=alone)}"
 
     def _token(
-        self, challenge: Challenge, host: str, scope: str, url: str, identity: Identity, *, refresh: bool, alone: bool
+        self,
+        challenge: Challenge,
+        host: str,
+        scope: str,
+        url: str,
+        identity: Identity,
+        *,
+        stale: str | None,
+        alone: bool,
     ) -> str:
         realm = challenge.params["realm"]  # absolute and checked, see _resolved()
         service = challenge.params.get("service", "")
         base = (realm, service, identity.cache_key)
         key = (*base, scope)
-        with self.cache.lock:
-            cached = self.cache.tokens.get(key)
-            if alone:
-                self.cache.alone.add(key)
-        if cached and cached.fresh and not refresh:
-            return cached.value
         with self._lock(("token", base)):
             with self.cache.lock:
-                latest = self.cache.tokens.get(key)
+                if alone:
+                    self.cache.alone.add(key)
+                held = self.cache.tokens.get(key)
                 alone = key in self.cache.alone
-            # Another thread may have fetched it while this one waited.
-            if latest and latest.fresh and latest is not cached:
-                return latest.value
+            # Another thread may have replaced the token while this one waited: one fetch serves them all.
+            if held is not None and held.fresh and held.value != stale:
+                return held.value
             scopes = [scope] if alone else [scope, *self._companions(host, base, scope, identity)]
             token = self._fetch(realm, service, scopes, identity, url)
             with self.cache.lock:
@@ -377,26 +391,41 @@ def _check_realm_scheme(realm: str, registry_url: str, identity: Identity) -> No
         )
 
 
-def lifetime(body: dict[str, t.Any]) -> float:
-    """Seconds a token stays usable from now, after ``expires_in`` and ``issued_at``."""
+# RFC 3339 as token servers write it: Go's nanoseconds (Docker Hub), a lowercase z, or no zone at all (UTC).
+_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([zZ]|[+-]\d\d:?\d\d)?")
+
+
+def lifetime(body: dict[str, t.Any], now: datetime | None = None) -> float:
+    """Seconds a token stays usable from ``now``, after ``expires_in`` and ``issued_at``."""
     try:
         expires_in = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
     except (TypeError, ValueError):
         expires_in = DEFAULT_TOKEN_LIFETIME
     expires_in = max(expires_in, DEFAULT_TOKEN_LIFETIME)
     age = 0.0
-    issued_at = body.get("issued_at")
-    if isinstance(issued_at, str):
-        try:
-            issued = datetime.fromisoformat(issued_at.replace("Z", "+00:00"))
-            if issued.tzinfo is None:
-                issued = issued.replace(tzinfo=timezone.utc)
-            age = (datetime.now(timezone.utc) - issued).total_seconds()
-        except (ValueError, OverflowError):
-            age = 0.0
+    issued = issued_time(body.get("issued_at"))
+    if issued is not None:
+        age = ((now or datetime.now(timezone.utc)) - issued).total_seconds()
         # A token server does not hand out a token that is already expired, nor one from the future: such an
         # issued_at (Go's zero time 0001-01-01T00:00:00Z, a skewed clock) counts as "now", as containers/image
         # does. Trusting it would make every request fetch a new token.
         if age < 0 or age >= expires_in:
             age = 0.0
     return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)
+
+
+def issued_time(value: t.Any) -> datetime | None:
+    """``issued_at`` as an aware datetime, the same on every Python from 3.7; None when it is not RFC 3339."""
+    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    seconds, fraction, zone = match.groups()
+    zone = zone or "+00:00"
+    if zone in ("z", "Z"):
+        zone = "+00:00"
+    elif ":" not in zone:
+        zone = f"{zone[:3]}:{zone[3:]}"
+    try:
+        return datetime.fromisoformat(f"{seconds[:10]}T{seconds[11:]}.{(fraction or '0')[:6].ljust(6, '0')}{zone}")
+    except ValueError:
+        return None

@@ -1,0 +1,380 @@
+"""The token flow's own decisions: OAuth2 refresh grants, how many scopes one token asks for, what a refused token
+costs, plain-http realms, and how long a token is kept.
+
+Against the scripted server on loopback (tests/kit/faults.py); the kit's real registry is in tests/integration.
+Many cases here were found by mutation testing (docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+import typing as t
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import pytest
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import (
+    TokenCache,
+    issued_time,
+    lifetime,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
+    AuthenticationError,
+    ProtocolError,
+    RegistryError,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+from tests.unit.ids import case_id
+
+NO_FILES = {"HOME": "/nonexistent"}
+DENIED = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+
+
+def options(server: FaultServer, **more: t.Any) -> ClientOptions:
+    more.setdefault("concurrency", 1)
+    return ClientOptions(ca_path=server.ca if server.tls else None, timeout=5, environ=NO_FILES, **more)
+
+
+def images(server: FaultServer, *names: str) -> list[str]:
+    return [f"{server.host}/{name}" for name in names]
+
+
+def form(request: Request) -> dict[str, list[str]]:
+    return parse_qs(request.body.decode())
+
+
+def scopes_of(request: Request) -> list[str]:
+    """The scopes a token request asks for: GET query parameters, or the POST form's space-separated one."""
+    if request.method == "POST":
+        return form(request)["scope"][0].split(" ")
+    return request.query["scope"]
+
+
+class TokenServer:
+    """A registry and its token service on one server. Tokens name what they grant; the registry checks them.
+
+    ``grant``: "all" grants every scope asked for, "first" only the first (as Distribution's token server does
+    when one token may not cover several repositories). Tokens in ``revoked`` get 401 as if expired. ``oauth``:
+    the status of the OAuth2 POST (200 or 404/405/401).
+    """
+
+    def __init__(
+        self,
+        challenge: str = 'Bearer realm="/token",service="reg.example"',
+        *,
+        grant: str = "all",
+        oauth: int = 200,
+        delay: float = 0.0,
+    ) -> None:
+        self.challenge = challenge
+        self.grant = grant
+        self.oauth = oauth
+        self.delay = delay
+        self.issued: dict[str, set[str]] = {}
+        self.revoked: set[str] = set()
+        self.lock = threading.Lock()
+
+    def __call__(self, request: Request) -> Reply:
+        if request.path == "/token":
+            if request.method == "POST" and self.oauth != 200:
+                return json_reply(DENIED, self.oauth)
+            asked = scopes_of(request)
+            with self.lock:
+                token = f"tok-{len(self.issued) + 1}"
+                self.issued[token] = set(asked if self.grant == "all" else asked[:1])
+            body = {"access_token": token} if request.method == "POST" else {"token": token}
+            return Reply(200, body, [("Content-Type", "application/json")], delay=self.delay)
+        repository = request.path.split("/v2/", 1)[1].rsplit("/", 2)[0]
+        scope = f"repository:{repository}:pull"
+        auth = request.header("Authorization") or ""
+        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+        with self.lock:
+            granted = self.issued.get(token)
+            expired = token in self.revoked
+        if granted is None or expired:
+            return json_reply(DENIED, 401, [("WWW-Authenticate", self.challenge)])
+        if scope not in granted:
+            return json_reply(
+                DENIED, 401, [("WWW-Authenticate", f'{self.challenge},scope="{scope}",error="insufficient_scope"')]
+            )
+        if "/manifests/" in request.path:
+            return Reply(200, b"{}", [("Docker-Content-Digest", "sha256:" + "a" * 64)])
+        return json_reply({"name": repository, "tags": ["1.0"]})
+
+
+def token_requests(server: FaultServer) -> list[Request]:
+    return [r for r in server.requests if r.path == "/token"]
+
+
+# --- OAuth2 refresh-token grant (an identitytoken from `az acr login`, or a helper's "<token>" user) ---
+
+
+def test_identity_token_is_sent_as_an_oauth2_refresh_grant_for_every_scope(faults: FaultServer) -> None:
+    faults.handler = TokenServer()
+    results = query_images(
+        images(faults, "org/app", "org/other"), options(faults, credentials=Identity(identity_token="rt-secret"))
+    )
+    assert [r.tags for r in results] == [["1.0"], ["1.0"]]
+    (post,) = token_requests(faults)
+    assert post.method == "POST"
+    assert form(post) == {
+        "grant_type": ["refresh_token"],
+        "refresh_token": ["rt-secret"],
+        "client_id": ["tagscope.registry"],
+        "scope": ["repository:org/app:pull repository:org/other:pull"],
+        "service": ["reg.example"],
+    }
+    # The refresh token goes to the token service only, and not in the URL.
+    assert post.query == {}
+    assert [r.header("Authorization") for r in faults.requests if r.path != "/token"] == [
+        None,
+        "Bearer tok-1",
+        "Bearer tok-1",
+    ]
+
+
+def test_oauth2_grant_without_service(faults: FaultServer) -> None:
+    faults.handler = TokenServer('Bearer realm="/token"')
+    query_images(images(faults, "org/app"), options(faults, credentials=Identity(identity_token="rt-secret")))
+    assert "service" not in form(token_requests(faults)[0])
+
+
+@pytest.mark.parametrize(("status", "username", "user"), [(404, None, "<token>"), (405, "robot", "robot")], ids=case_id)
+def test_without_oauth2_the_refresh_token_is_a_password(
+    faults: FaultServer, status: int, username: str | None, user: str
+) -> None:
+    # ACR and others without the OAuth2 endpoint take the refresh token as a Basic password.
+    faults.handler = TokenServer(oauth=status)
+    identity = Identity(username=username, identity_token="rt-secret")
+    results = query_images(images(faults, "org/app"), options(faults, credentials=identity))
+    assert results[0].tags == ["1.0"]
+    post, get = token_requests(faults)
+    assert (post.method, get.method) == ("POST", "GET")
+    assert get.header("Authorization") == "Basic " + base64.b64encode(f"{user}:rt-secret".encode()).decode()
+    assert get.query == {"service": ["reg.example"], "scope": ["repository:org/app:pull"]}
+
+
+def test_a_refused_refresh_token_is_an_authentication_error(faults: FaultServer) -> None:
+    faults.handler = TokenServer('Bearer realm="/token?account=ci&secret=query-secret"', oauth=401)
+    with pytest.raises(AuthenticationError) as caught:
+        query_images(images(faults, "org/app"), options(faults, credentials=Identity(identity_token="rt-secret")))
+    message = str(caught.value)
+    assert message.startswith(
+        f"{faults.host}/org/app: POST {faults.url}/token: 401 UNAUTHORIZED: the token server rejected the credentials "
+        "of an identity token (authentication required)"
+    )
+    # The realm is named without its query, which may carry secrets; the refresh token is nowhere.
+    assert "query-secret" not in message
+    assert "rt-secret" not in message
+    assert len(token_requests(faults)) == 1
+
+
+def test_a_failing_token_service_is_named_without_its_query(faults: FaultServer) -> None:
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return Reply(500, b"boom")
+        return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token?secret=query-secret"')])
+
+    faults.handler = handle
+    with pytest.raises(RegistryError) as caught:
+        query_images(images(faults, "org/app"), options(faults, retries=0))
+    assert str(caught.value) == (
+        f"{faults.host}/org/app: GET {faults.url}/token: 500 Internal Server Error (boom); the registry failed; try "
+        "again later"
+    )
+    assert "query-secret" not in str(caught.value)
+
+
+# --- How many scopes one token asks for ---
+
+
+def test_one_token_asks_for_thirty_scopes_at_most(faults: FaultServer) -> None:
+    faults.handler = TokenServer()
+    names = [f"org/r{n:02d}" for n in range(32)]
+    query_images(images(faults, *names), options(faults))
+    asked = [scopes_of(r) for r in token_requests(faults)]
+    # The first 30 in one token (the one asked about first leads), the other two in a second.
+    assert asked == [
+        [f"repository:{name}:pull" for name in names[:30]],
+        [f"repository:{name}:pull" for name in names[30:]],
+    ]
+
+
+def test_a_scope_left_out_of_a_shared_token_is_asked_alone(faults: FaultServer) -> None:
+    faults.handler = TokenServer(grant="first")
+    results = query_images(images(faults, "org/a", "org/b", "org/c"), options(faults))
+    assert [r.tags for r in results] == [["1.0"]] * 3
+    assert [scopes_of(r) for r in token_requests(faults)] == [
+        ["repository:org/a:pull", "repository:org/b:pull", "repository:org/c:pull"],
+        ["repository:org/b:pull"],
+        ["repository:org/c:pull"],
+    ]
+
+
+def test_after_tokens_expire_a_scope_refused_in_a_shared_token_is_asked_alone_at_once(
+    faults: FaultServer,
+) -> None:
+    # Two runs of one process (lookup calls in a long play) share the cache; between them the tokens expire.
+    faults.handler = TokenServer(grant="first")
+    cache = TokenCache()
+    names = images(faults, "org/a", "org/b")
+    query_images(names, options(faults), cache=cache)
+    for token in cache.tokens.values():
+        token.expires_at = 0.0
+    faults.requests.clear()
+    query_images(names, options(faults), cache=cache)
+    # org/b was refused in a shared token once: it is not put in one again, so no 401 insufficient_scope.
+    assert [scopes_of(r) for r in token_requests(faults)] == [["repository:org/a:pull"], ["repository:org/b:pull"]]
+    assert [r.header("Authorization") is None for r in faults.requests if r.path != "/token"] == [False, False]
+    # Nor does it take others into a token of its own when it is asked about first.
+    for token in cache.tokens.values():
+        token.expires_at = 0.0
+    faults.requests.clear()
+    query_images(names[::-1], options(faults), cache=cache)
+    assert [scopes_of(r) for r in token_requests(faults)] == [["repository:org/b:pull"], ["repository:org/a:pull"]]
+
+
+def test_fresh_tokens_held_for_other_scopes_are_not_asked_again(faults: FaultServer) -> None:
+    faults.handler = TokenServer()
+    cache = TokenCache()
+    query_images(images(faults, "org/a"), options(faults), cache=cache)
+    faults.requests.clear()
+    query_images(images(faults, "org/a", "org/b", "org/c"), options(faults), cache=cache)
+    assert [scopes_of(r) for r in token_requests(faults)] == [["repository:org/b:pull", "repository:org/c:pull"]]
+
+
+def test_a_token_refused_under_concurrency_is_replaced_once(faults: FaultServer) -> None:
+    # A token held from an earlier run (a lookup call) that the registry no longer takes; eight tags of its
+    # repository asked at once. Every request refused with it waits for one new token instead of fetching its own.
+    server = faults.handler = TokenServer(delay=0.2)
+    cache = TokenCache()
+    query_images(images(faults, "org/app:0"), options(faults), QueryOptions(list_tags=False), cache=cache)
+    server.revoked.add("tok-1")
+    faults.requests.clear()
+    refs = images(faults, *[f"org/app:{n}" for n in range(1, 9)])
+    results = query_images(refs, options(faults, concurrency=8), QueryOptions(list_tags=False), cache=cache)
+    assert [r.exists for r in results] == [True] * 8
+    assert len(token_requests(faults)) == 1
+    assert sorted(set(r.header("Authorization") for r in faults.requests if r.path != "/token")) == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
+
+
+# --- Plain-http registries (http_registries) and their realms ---
+
+
+@pytest.fixture
+def plain(fault_pki: Path) -> t.Iterator[FaultServer]:
+    with FaultServer(fault_pki, tls=False) as server:
+        yield server
+
+
+def test_plain_http_realm_on_a_plain_http_registry_gets_the_credentials(plain: FaultServer) -> None:
+    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"')
+    identity = Identity(username="ci", password="pw")
+    results = query_images(images(plain, "org/app"), options(plain, credentials=identity, http_registries=[plain.host]))
+    assert results[0].tags == ["1.0"]
+    assert token_requests(plain)[0].header("Authorization") == "Basic " + base64.b64encode(b"ci:pw").decode()
+
+
+def test_plain_http_realm_on_another_host_is_fine_anonymously(plain: FaultServer) -> None:
+    port = plain.host.rsplit(":", 1)[1]
+    plain.handler = TokenServer(f'Bearer realm="http://localhost:{port}/token"')
+    results = query_images(images(plain, "org/app"), options(plain, http_registries=[plain.host]))
+    assert results[0].tags == ["1.0"]
+
+
+def test_plain_http_realm_on_another_host_gets_no_credentials(plain: FaultServer) -> None:
+    port = plain.host.rsplit(":", 1)[1]
+    plain.handler = TokenServer(f'Bearer realm="http://localhost:{port}/token"')
+    identity = Identity(username="ci", password="pw")
+    with pytest.raises(ProtocolError) as caught:
+        query_images(images(plain, "org/app"), options(plain, credentials=identity, http_registries=[plain.host]))
+    assert str(caught.value) == (
+        f"{plain.host}/org/app: token realm http://localhost:{port}/token is plain http on another host than the "
+        "registry; refusing to send it credentials; serve the token service over TLS, or on the registry's own host"
+    )
+    assert token_requests(plain) == []
+
+
+# --- How long a token is kept ---
+
+NOW = datetime(2026, 11, 30, 12, 0, 0, tzinfo=timezone.utc)
+
+
+def _before(seconds: float) -> str:
+    return (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"expires_in": 300}, 295.0),
+        ({"expires_in": 300, "issued_at": _before(30)}, 265.0),
+        ({"expires_in": 300, "issued_at": _before(0.5)}, 294.5),
+        ({"expires_in": 300, "issued_at": _before(0)}, 295.0),
+        # Issued as long ago as it lives, or longer, or in the future: not believed, counted as now.
+        ({"expires_in": 300, "issued_at": _before(300)}, 295.0),
+        ({"expires_in": 300, "issued_at": _before(-10)}, 295.0),
+        ({"expires_in": 300, "issued_at": "0001-01-01T00:00:00Z"}, 295.0),
+        ({"expires_in": 300, "issued_at": "0001-01-01T00:00:00+01:00"}, 295.0),
+        ({"expires_in": 300, "issued_at": "not a date"}, 295.0),
+        ({"expires_in": 300, "issued_at": 12345}, 295.0),
+        # Plausible, but less left than the safety margin: not worth sending.
+        ({"expires_in": 60, "issued_at": _before(58)}, 0.0),
+        ({"expires_in": 10}, 55.0),  # less than 60 counts as 60
+        ({"expires_in": "abc"}, 55.0),
+        ({}, 55.0),
+    ],
+    ids=case_id,
+)
+def test_token_lifetime(body: dict[str, t.Any], expected: float) -> None:
+    assert lifetime(body, now=NOW) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-30T11:59:00Z",
+        "2026-11-30T11:59:00z",
+        "2026-11-30t11:59:00Z",
+        "2026-11-30T11:59:00",  # no zone: UTC
+        "2026-11-30T11:59:00.000000000Z",  # Go's RFC3339Nano, as Docker Hub writes it
+        "2026-11-30T12:59:00+01:00",
+        "2026-11-30T12:59:00+0100",
+        "2026-11-30T10:59:00-01:00",
+    ],
+    ids=case_id,
+)
+def test_issued_at_forms_token_servers_write(text: str) -> None:
+    assert issued_time(text) == datetime(2026, 11, 30, 11, 59, 0, tzinfo=timezone.utc)
+
+
+def test_issued_at_keeps_microseconds() -> None:
+    assert issued_time("2026-11-30T11:59:00.123456789Z") == datetime(
+        2026, 11, 30, 11, 59, 0, 123456, tzinfo=timezone.utc
+    )
+    assert issued_time("2026-11-30T11:59:00.5Z") == datetime(2026, 11, 30, 11, 59, 0, 500000, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("text", ["", "yesterday", "2026-13-01T00:00:00Z", "2026-11-30", "2026-11-30T11:59:00Q"])
+def test_issued_at_that_is_not_a_time(text: str) -> None:
+    assert issued_time(text) is None
+
+
+def test_a_token_is_kept_for_its_lifetime(faults: FaultServer) -> None:
+    faults.handler = TokenServer()
+    cache = TokenCache()
+    before = time.monotonic()
+    query_images(images(faults, "org/app"), options(faults), cache=cache)
+    (token,) = cache.tokens.values()
+    # {"token": ...} without expires_in: 60 s, minus the 5 s margin.
+    assert before + 55 <= token.expires_at <= time.monotonic() + 55
