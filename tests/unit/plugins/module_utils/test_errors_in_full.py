@@ -1,0 +1,273 @@
+"""Every way the token flow and the registry API fail, as the user reads it: the whole message and the whole
+structured context the module returns (``image``, ``method``, ``url``, ``status``, ``code``).
+
+A message that names the wrong request, drops its hint or loses the status is a bug a user notices; mutation
+testing (docs/testing.md) showed that tests matching a fragment of the message let such bugs through.
+Against the scripted server on loopback (tests/kit/faults.py): these are replies a real registry rarely gives.
+"""
+
+from __future__ import annotations
+
+import base64
+import typing as t
+
+import pytest
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import MAX_TOKEN_BODY
+from tests.kit.faults import FaultServer, Reply, Request, json_reply
+
+NO_FILES = {"HOME": "/nonexistent"}
+UNAUTHORIZED = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
+BASIC_PW = "Basic " + base64.b64encode(b"ci:pw").decode()
+
+
+def challenge(value: str | None) -> Reply:
+    return json_reply(UNAUTHORIZED, 401, [("WWW-Authenticate", value)] if value is not None else [])
+
+
+def registry(
+    challenge_value: str | None = 'Bearer realm="/token",service="s"',
+    *,
+    token: Reply | None = None,
+    answer: Reply | None = None,
+    accept: str = "Bearer tok-1",
+) -> t.Callable[[Request], Reply]:
+    """A registry behind ``challenge_value``; its token service replies ``token``; with ``accept`` it replies
+    ``answer`` (a tag list by default)."""
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return token or json_reply({"token": "tok-1"})
+        if request.header("Authorization") != accept:
+            return challenge(challenge_value)
+        return answer or json_reply({"name": "org/app", "tags": ["1.0"]})
+
+    return handle
+
+
+class Case(t.NamedTuple):
+    id: str
+    handler: t.Callable[[Request], Reply]
+    error: str
+    message: str
+    context: dict[str, t.Any]
+    options: dict[str, t.Any] = {}
+    image: str = "org/app"
+
+
+# {host} is the server's host:port, {url} its https URL; "url" in the context is the request that failed.
+CASES = [
+    Case(
+        "bearer-without-realm",
+        registry('Bearer service="s"'),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 with a Bearer challenge that has no realm; the registry's "
+        "auth configuration is incomplete",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "realm-port-out-of-range",
+        registry('Bearer realm="https://{hostname}:99999/token"'),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 with a Bearer realm that is not a valid URL (Port out "
+        "of range 0-65535); the registry's auth configuration is broken",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "malformed-challenge",
+        registry('Bearer realm="/token'),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: unterminated quoted string in header 'Bearer "
+        'realm="/token\'',
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "only-unknown-schemes",
+        registry("Negotiate abc, NTLM"),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED and no Bearer or Basic challenge "
+        "(offered: negotiate, ntlm); this registry needs an authentication scheme tagscope.registry does not speak",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "no-challenge-at-all",
+        registry(None),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED and no Bearer or Basic challenge "
+        "(offered: none); this registry needs an authentication scheme tagscope.registry does not speak",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "basic-without-credentials",
+        registry('Basic realm="registry"'),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED: the registry requires credentials (Basic "
+        "challenge); set username and password for this registry, or log in with docker login or podman login",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401, "code": "UNAUTHORIZED"},
+    ),
+    Case(
+        "basic-wrong-credentials",
+        registry('Basic realm="registry"', accept="Basic nobody"),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): the registry "
+        "rejected the credentials of user 'ci'; check username and password",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401, "code": "UNAUTHORIZED"},
+        {"credentials": Identity(username="ci", password="pw", source="options")},
+    ),
+    Case(
+        "link-local-realm",
+        registry('Bearer realm="https://169.254.169.254/token"'),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 with a Bearer realm https://169.254.169.254/token on a "
+        "link-local address; refusing to ask it for a token; a registry must not steer credentials to internal "
+        "addresses; check the registry's auth configuration",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+    ),
+    Case(
+        "token-reply-without-token",
+        registry(token=json_reply({"expires_in": 300})),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/token: token response has neither 'token' nor 'access_token'",
+        {"method": "GET", "url": "{url}/token", "status": 200},
+    ),
+    Case(
+        "token-reply-that-is-a-list",
+        registry(token=json_reply(["tok-1"])),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/token: token response has neither 'token' nor 'access_token'",
+        {"method": "GET", "url": "{url}/token", "status": 200},
+    ),
+    Case(
+        "token-reply-not-json",
+        registry(token=Reply(200, b"<html>login</html>", [("Content-Type", "text/html")])),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/token: 200: expected JSON, got 'login'; is this URL a container "
+        "registry (or its token service)?",
+        {"method": "GET", "url": "{url}/token", "status": 200},
+    ),
+    Case(
+        "token-reply-too-large",
+        registry(token=json_reply({"token": "t" * (MAX_TOKEN_BODY + 1)})),
+        "ProtocolError",
+        f"{{host}}/org/app: GET {{url}}/token: 200: response body is larger than {MAX_TOKEN_BODY // 1024} KiB; the "
+        "server misbehaves; refusing to read more",
+        {"method": "GET", "url": "{url}/token", "status": 200},
+    ),
+    Case(
+        "token-service-refuses-anonymous",
+        registry(token=json_reply({"errors": [{"code": "DENIED", "message": "no anonymous"}]}, 401)),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/token: 401 DENIED: the token server refuses anonymous access; set username and "
+        "password for this registry, or log in with docker login or podman login",
+        {"method": "GET", "url": "{url}/token", "status": 401, "code": "DENIED"},
+    ),
+    Case(
+        "token-service-refuses-credentials-400",
+        registry(token=json_reply({"errors": [{"code": "UNAUTHORIZED", "message": "bad password"}]}, 400)),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/token: 400 UNAUTHORIZED: the token server rejected the credentials of user 'ci' (bad password); check username and password",
+        {"method": "GET", "url": "{url}/token", "status": 400, "code": "UNAUTHORIZED"},
+        {"credentials": Identity(username="ci", password="pw", source="options")},
+    ),
+    Case(
+        "token-not-accepted-anonymous",
+        registry(accept="Bearer something-else"),
+        "NotFoundError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): repository not "
+        "found or access denied for anonymous access; check the repository name, or set username and password",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401, "code": "UNAUTHORIZED"},
+    ),
+    Case(
+        "token-not-accepted-with-credentials",
+        registry(accept="Bearer something-else"),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): the registry "
+        "rejected the credentials of user 'ci'; check username and password",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401, "code": "UNAUTHORIZED"},
+        {"credentials": Identity(username="ci", password="pw", source="options")},
+    ),
+    Case(
+        "repository-not-found",
+        registry(answer=json_reply({"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}, 404)),
+        "NotFoundError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 404 NAME_UNKNOWN (repository name not known): repository "
+        "{host}/org/app not found; check the repository name (and its registry host)",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 404, "code": "NAME_UNKNOWN"},
+    ),
+    Case(
+        "repository-not-found-without-body",
+        registry(answer=Reply(404)),
+        "NotFoundError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 404 Not Found: repository {host}/org/app not found; check the "
+        "repository name (and its registry host)",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 404, "code": "NAME_UNKNOWN"},
+    ),
+    Case(
+        "access-denied",
+        registry(answer=Reply(403)),
+        "AuthenticationError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 403 Forbidden: access denied; check that these credentials "
+        "may pull this repository",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 403, "code": "DENIED"},
+    ),
+    Case(
+        "rate-limited-beyond-the-wait-budget",
+        registry(answer=json_reply({"errors": []}, 429, [("Retry-After", "3600")])),
+        "RateLimitedError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 429 Too Many Requests: rate limited by the registry, retry "
+        "after 3600 s; wait, or authenticate to get a higher limit",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 429, "code": "TOOMANYREQUESTS"},
+    ),
+    Case(
+        "server-error-with-a-code",
+        registry(answer=json_reply({"errors": [{"code": "UNKNOWN", "message": "disk full"}]}, 500)),
+        "RegistryError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 500 UNKNOWN (disk full); the registry failed; try again later",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 500, "code": "UNKNOWN"},
+        {"retries": 0},
+    ),
+    Case(
+        "tag-list-not-json",
+        registry(answer=Reply(200, b"not json")),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 200: expected JSON, got 'not json'; is this URL a container "
+        "registry (or its token service)?",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 200},
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_errors_in_full(faults: FaultServer, case: Case) -> None:
+    hostname = faults.host.rsplit(":", 1)[0]
+
+    def handler(request: Request) -> Reply:
+        reply = case.handler(request)
+        reply.headers = [(key, value.format(hostname=hostname)) for key, value in reply.headers]
+        return reply
+
+    faults.handler = handler
+    options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, **case.options)
+    with pytest.raises(RegistryError) as caught:
+        query_images([f"{faults.host}/{case.image}"], options, QueryOptions())
+    error = caught.value
+
+    def fill(text: str) -> str:
+        return text.format(host=faults.host, url=faults.url)
+
+    assert type(error).__name__ == case.error
+    assert str(error) == fill(case.message)
+    expected = {key: fill(value) if isinstance(value, str) else value for key, value in case.context.items()}
+    assert error.context() == {"image": f"{faults.host}/{case.image}", **expected}
+
+
+def test_basic_challenge_without_realm_takes_credentials(faults: FaultServer) -> None:
+    # Some registries send a bare "Basic": it has no realm to resolve, and needs none.
+    faults.handler = registry("Basic", accept=BASIC_PW)
+    options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, credentials=Identity("ci", "pw"))
+    (result,) = query_images([f"{faults.host}/org/app"], options)
+    assert result.tags == ["1.0"]
