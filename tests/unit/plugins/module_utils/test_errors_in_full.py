@@ -55,7 +55,7 @@ class Case(t.NamedTuple):
     error: str
     message: str
     context: dict[str, t.Any]
-    options: dict[str, t.Any] = {}
+    options: t.Mapping[str, t.Any] = {}  # noqa: RUF012 - never mutated
     image: str = "org/app"
 
 
@@ -81,8 +81,7 @@ CASES = [
         "malformed-challenge",
         registry('Bearer realm="/token'),
         "ProtocolError",
-        "{host}/org/app: GET {url}/v2/org/app/tags/list: unterminated quoted string in header 'Bearer "
-        'realm="/token\'',
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: unterminated quoted string in header 'Bearer realm=\"/token'",
         {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
     ),
     Case(
@@ -169,7 +168,8 @@ CASES = [
         "token-service-refuses-credentials-400",
         registry(token=json_reply({"errors": [{"code": "UNAUTHORIZED", "message": "bad password"}]}, 400)),
         "AuthenticationError",
-        "{host}/org/app: GET {url}/token: 400 UNAUTHORIZED: the token server rejected the credentials of user 'ci' (bad password); check username and password",
+        "{host}/org/app: GET {url}/token: 400 UNAUTHORIZED: the token server rejected the credentials of user 'ci' "
+        "(bad password); check username and password",
         {"method": "GET", "url": "{url}/token", "status": 400, "code": "UNAUTHORIZED"},
         {"credentials": Identity(username="ci", password="pw", source="options")},
     ),
@@ -192,9 +192,9 @@ CASES = [
     ),
     Case(
         "repository-not-found",
-        registry(answer=json_reply({"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}, 404)),
+        registry(answer=json_reply({"errors": [{"code": "NAME_UNKNOWN", "message": "name not known"}]}, 404)),
         "NotFoundError",
-        "{host}/org/app: GET {url}/v2/org/app/tags/list: 404 NAME_UNKNOWN (repository name not known): repository "
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 404 NAME_UNKNOWN (name not known): repository "
         "{host}/org/app not found; check the repository name (and its registry host)",
         {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 404, "code": "NAME_UNKNOWN"},
     ),
