@@ -117,14 +117,14 @@ CASES = [
         {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401, "code": "UNAUTHORIZED"},
         {"credentials": Identity(username="ci", password="pw", source="options")},
     ),
+    # Realms on internal addresses: tests/unit/plugins/module_utils/test_realm_rules.py (no connection is tried).
     Case(
-        "link-local-realm",
-        registry('Bearer realm="https://169.254.169.254/token"'),
+        "plain-http-realm",
+        registry('Bearer realm="http://{hostname}:9/token"'),
         "ProtocolError",
-        "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 with a Bearer realm https://169.254.169.254/token on a "
-        "link-local address; refusing to ask it for a token; a registry must not steer credentials to internal "
-        "addresses; check the registry's auth configuration",
-        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 401},
+        "{host}/org/app: token realm http://127.0.0.1:9/token is not https; refusing to ask it for a token; the "
+        "registry's token service must be served over TLS",
+        {},
     ),
     Case(
         "token-reply-without-token",

@@ -33,6 +33,9 @@ class Realm(t.NamedTuple):
     refused: str | None  # what the message says, or None when the realm is fine
 
 
+LOOPBACK = "a loopback address, and the registry is not on that host"
+PRIVATE = "a private address, and the registry is not on that host"
+
 REALMS = [
     # Public names and addresses: nothing to check.
     Realm("https://ghcr.io/v2/", "https://ghcr.io/token", None),
@@ -46,12 +49,12 @@ REALMS = [
     Realm("https://registry.example.com/v2/", "https://[::]/token", "an unspecified address"),
     Realm("https://registry.example.com/v2/", "https://[::ffff:169.254.169.254]/token", "a link-local address"),
     # Loopback and private: refused unless the registry is on that same host.
-    Realm("https://registry.example.com/v2/", "https://127.0.0.1/token", "a loopback address"),
-    Realm("https://registry.example.com/v2/", "https://[::1]/token", "a loopback address"),
-    Realm("https://registry.example.com/v2/", "https://10.0.0.5/token", "a private address"),
-    Realm("https://registry.example.com/v2/", "https://192.168.1.10:5001/token", "a private address"),
-    Realm("https://10.0.0.6/v2/", "https://10.0.0.5/token", "a private address"),
-    Realm("https://127.0.0.1:5000/v2/", "https://10.0.0.5/token", "a private address"),
+    Realm("https://registry.example.com/v2/", "https://127.0.0.1/token", LOOPBACK),
+    Realm("https://registry.example.com/v2/", "https://[::1]/token", LOOPBACK),
+    Realm("https://registry.example.com/v2/", "https://10.0.0.5/token", PRIVATE),
+    Realm("https://registry.example.com/v2/", "https://192.168.1.10:5001/token", PRIVATE),
+    Realm("https://10.0.0.6/v2/", "https://10.0.0.5/token", PRIVATE),
+    Realm("https://127.0.0.1:5000/v2/", "https://10.0.0.5/token", PRIVATE),
     Realm("https://127.0.0.1:5000/v2/", "https://127.0.0.1:5001/token", None),
     Realm("https://localhost:5000/v2/", "https://127.0.0.1:5001/token", None),
     Realm("https://[::1]:5000/v2/", "https://127.0.0.1:5001/token", None),
@@ -67,8 +70,12 @@ def test_realm_address_rule(case: Realm) -> None:
         return
     with pytest.raises(ProtocolError) as caught:
         check_realm_address(case.realm, case.registry, "GET")
-    assert f"on {case.refused}" in str(caught.value)
-    assert "refusing to ask it for a token" in str(caught.value)
+    error = caught.value
+    assert str(error) == (
+        f"GET {case.registry}: 401 with a Bearer realm {case.realm} on {case.refused}; refusing to ask it for a token; "
+        "a registry must not steer credentials to internal addresses; check the registry's auth configuration"
+    )
+    assert error.context() == {"method": "GET", "url": case.registry, "status": 401}
 
 
 class RecordingAdapter(BaseAdapter):
