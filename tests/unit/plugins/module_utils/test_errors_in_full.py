@@ -55,7 +55,7 @@ class Case(t.NamedTuple):
     error: str
     message: str
     context: dict[str, t.Any]
-    options: t.Mapping[str, t.Any] = {}  # noqa: RUF012 - never mutated
+    options: t.Mapping[str, t.Any] = {}
     image: str = "org/app"
 
 
