@@ -378,3 +378,20 @@ def test_a_token_is_kept_for_its_lifetime(faults: FaultServer) -> None:
     (token,) = cache.tokens.values()
     # {"token": ...} without expires_in: 60 s, minus the 5 s margin.
     assert before + 55 <= token.expires_at <= time.monotonic() + 55
+
+
+def test_every_manifest_request_keeps_its_accept_types_through_the_token_flow(faults: FaultServer) -> None:
+    # The first try, the retry with a token, and the retry with a replaced token: a retry without the Accept
+    # header gets a schema1 manifest and a digest docker never shows.
+    server = faults.handler = TokenServer()
+    cache = TokenCache()
+    query_images(images(faults, "org/app:1"), options(faults), QueryOptions(list_tags=False), cache=cache)
+    server.revoked.add("tok-1")
+    query_images(images(faults, "org/app:2"), options(faults), QueryOptions(list_tags=False), cache=cache)
+    sent = [(r.header("Authorization"), r.header("Accept")) for r in faults.requests if r.path != "/token"]
+    accept = (
+        "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, "
+        "application/vnd.docker.distribution.manifest.list.v2+json, "
+        "application/vnd.docker.distribution.manifest.v2+json"
+    )
+    assert sent == [(None, accept), ("Bearer tok-1", accept), ("Bearer tok-1", accept), ("Bearer tok-2", accept)]
