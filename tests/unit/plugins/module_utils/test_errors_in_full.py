@@ -238,6 +238,38 @@ CASES = [
         "registry (or its token service)?",
         {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 200},
     ),
+    Case(
+        "tags-not-a-list",
+        registry(answer=json_reply({"name": "org/app", "tags": {"1.0": True}})),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: tag list has 'tags' of type dict, expected a list",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list"},
+    ),
+    Case(
+        "next-page-on-another-origin",
+        registry(
+            answer=json_reply(
+                {"name": "org/app", "tags": ["1.0"]},
+                headers=[("Link", '<https://elsewhere.example/v2/org/app/tags/list?last=1.0>; rel="next"')],
+            )
+        ),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: registry sent a next-page Link to another origin, "
+        "https://elsewhere.example:443; refusing to follow it: it would carry the token elsewhere",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list"},
+    ),
+    Case(
+        "next-page-repeats-a-page",
+        registry(
+            answer=json_reply(
+                {"name": "org/app", "tags": ["1.0"]}, headers=[("Link", '</v2/org/app/tags/list>; rel="next"')]
+            )
+        ),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: registry sent a next-page Link that repeats an earlier page; "
+        "this is a registry bug; report it to the registry's operator",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list"},
+    ),
 ]
 
 

@@ -12,6 +12,7 @@ import typing as t
 
 import pytest
 
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import _rate
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
@@ -192,3 +193,53 @@ def test_rate_limits_come_from_the_manifest_replies_without_an_extra_request(fau
     )
     assert limits == {faults.host: {"limit": 100, "remaining": 3, "window": 21600}}
     assert len(faults.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "parsed"),
+    [
+        ("100;w=21600", (100, 21600)),
+        ("76", (76, None)),
+        (" 76 ; w=60 ", (76, 60)),
+        ("0;w=21600", (0, 21600)),
+        ("5;burst=10;w=60", (5, 60)),  # the window wherever it stands among the parameters
+        ("5;w=abc", (5, None)),
+        ("5;x=60", (5, None)),
+        ("5;w", (5, None)),
+        ("many", None),
+        ("", None),
+        (None, None),
+    ],
+    ids=case_id,
+)
+def test_rate_limit_header_values(value: str | None, parsed: tuple[int, int | None] | None) -> None:
+    assert _rate(value) == parsed
+
+
+@pytest.mark.parametrize(
+    ("headers", "noted"),
+    [
+        ([("RateLimit-Remaining", "7")], {"limit": None, "remaining": 7, "window": None}),
+        ([("RateLimit-Limit", "100;w=60")], {"limit": 100, "remaining": None, "window": 60}),
+        # The window of the remaining count wins; the limit's stands in when the remaining count has none.
+        (
+            [("RateLimit-Limit", "100;w=60"), ("RateLimit-Remaining", "7;w=30")],
+            {"limit": 100, "remaining": 7, "window": 30},
+        ),
+        ([("RateLimit-Limit", "100;w=60"), ("RateLimit-Remaining", "7")], {"limit": 100, "remaining": 7, "window": 60}),
+        ([("RateLimit-Limit", "lots")], None),
+    ],
+    ids=case_id,
+)
+def test_rate_limits_as_the_registry_sent_them(
+    faults: FaultServer, headers: list[tuple[str, str]], noted: dict[str, t.Any] | None
+) -> None:
+    faults.handler = lambda request: Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "c" * 64), *headers])
+    limits: dict[str, t.Any] = {}
+    query_images(
+        [f"{faults.host}/org/app:1"],
+        ClientOptions(ca_path=faults.ca, environ=NO_FILES),
+        QueryOptions.build(list_tags=False),
+        rate_limits=limits,
+    )
+    assert limits == ({faults.host: noted} if noted else {})
