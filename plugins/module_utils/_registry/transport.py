@@ -150,7 +150,7 @@ class Transport:
         with self._lock:
             found = self._proxies.get(origin)
         if found is None:
-            found = requests.utils.get_environ_proxies(url) if self.session.trust_env is False else {}
+            found = requests.utils.get_environ_proxies(url)
             with self._lock:
                 self._proxies[origin] = found
         return found
@@ -258,18 +258,12 @@ def _backoff(attempt: int) -> float:
 
 
 def _dropped(exc: BaseException) -> bool:
-    """A connection the server reset or closed mid-answer: worth another try (a refusal is not)."""
-    text = _reason(exc)
-    return any(
-        marker in text
-        for marker in (
-            "Connection reset",
-            "Connection aborted",
-            "RemoteDisconnected",
-            "Broken pipe",
-            "without response",
-        )
-    ) or any(isinstance(e, (ConnectionResetError, BrokenPipeError)) for e in _chain(exc))
+    """A connection the server reset, aborted or closed mid-answer: worth another try (a refusal is not).
+
+    urllib3 wraps the cause (``ProtocolError('Connection aborted.', RemoteDisconnected(...))``); http.client's
+    RemoteDisconnected is a ConnectionResetError.
+    """
+    return any(isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)) for e in _chain(exc))
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

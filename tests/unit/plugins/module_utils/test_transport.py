@@ -1,0 +1,317 @@
+"""One HTTP exchange: what is retried and how often, what is read, what a failure says, proxies and CA bundles.
+
+Against the scripted server on loopback (tests/kit/faults.py), which gives the faults a real registry rarely does:
+5xx, 429, resets, slow answers. Found wanting by mutation testing (docs/testing.md).
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import re
+import socket
+import time
+import typing as t
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+import requests
+import urllib3
+
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
+    ProtocolError,
+    RegistryConnectionError,
+    TLSError,
+)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import (
+    MAX_ERROR_BODY,
+    RetryPolicy,
+    Transport,
+    _backoff,
+    _ca_bundle_from_environment,
+    _dropped,
+    make_session,
+    parse_retry_after,
+    shared_session,
+    strip_query,
+)
+from tests.kit.faults import FaultServer, Reply, Request
+from tests.unit.ids import case_id
+
+
+def transport(server: FaultServer, *, retries: int = 4, max_wait: float = 60.0, timeout: float = 5.0) -> Transport:
+    return Transport(
+        make_session(),
+        verify=server.ca if server.tls else True,
+        timeout=timeout,
+        policy=RetryPolicy(retries=retries, max_wait=max_wait),
+    )
+
+
+def script(*replies: Reply) -> t.Callable[[Request], Reply]:
+    """Answer with ``replies`` in turn, the last one from then on."""
+    queue = list(replies)
+
+    def handle(request: Request) -> Reply:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    return handle
+
+
+@pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
+def test_passing_failures_are_retried(faults: FaultServer, status: int) -> None:
+    faults.handler = script(Reply(status, b"", [("Retry-After", "0")]), Reply(200, b"ok"))
+    reply = transport(faults).send("GET", f"{faults.url}/v2/")
+    assert (reply.status_code, reply.content, reply.attempts) == (200, b"ok", 2)
+    assert len(faults.requests) == 2
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 501])
+def test_other_statuses_are_answers(faults: FaultServer, status: int) -> None:
+    faults.handler = script(Reply(status, b"", [("Retry-After", "0")]), Reply(200))
+    reply = transport(faults).send("GET", f"{faults.url}/v2/")
+    assert (reply.status_code, reply.attempts) == (status, 1)
+    assert len(faults.requests) == 1
+
+
+def test_retries_are_bounded_by_count(faults: FaultServer) -> None:
+    faults.handler = script(Reply(503, b"", [("Retry-After", "0")]))
+    reply = transport(faults, retries=2).send("GET", f"{faults.url}/v2/")
+    assert (reply.status_code, reply.attempts) == (503, 3)
+    assert len(faults.requests) == 3
+
+
+def test_retries_are_bounded_by_total_wait(faults: FaultServer) -> None:
+    faults.handler = script(Reply(429, b"", [("Retry-After", "1")]))
+    started = time.monotonic()
+    reply = transport(faults, retries=10, max_wait=2).send("GET", f"{faults.url}/v2/")
+    # Waits of 1 s while the total stays within 2 s: two retries, three requests.
+    assert (reply.status_code, reply.attempts) == (429, 3)
+    assert 2 <= time.monotonic() - started < 4
+
+
+def test_no_retry_when_the_wait_alone_exceeds_the_budget(faults: FaultServer) -> None:
+    faults.handler = script(Reply(429, b"", [("Retry-After", "5")]))
+    started = time.monotonic()
+    reply = transport(faults, max_wait=4).send("GET", f"{faults.url}/v2/")
+    assert reply.attempts == 1
+    assert time.monotonic() - started < 1
+
+
+def test_without_retry_after_the_backoff_is_waited(faults: FaultServer) -> None:
+    faults.handler = script(Reply(503), Reply(200))
+    started = time.monotonic()
+    assert transport(faults).send("GET", f"{faults.url}/v2/").attempts == 2
+    # The first backoff is between 0.25 and 0.5 s.
+    assert 0.25 <= time.monotonic() - started < 1.5
+
+
+@pytest.mark.parametrize(
+    ("attempt", "ceiling"), [(1, 0.5), (2, 1.0), (3, 2.0), (4, 4.0), (5, 8.0), (6, 10.0), (9, 10.0)]
+)
+def test_backoff_doubles_with_jitter_up_to_a_cap(attempt: int, ceiling: float) -> None:
+    random.seed(attempt)
+    waits = [_backoff(attempt) for _ in range(2000)]
+    assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
+    # Jitter: the waits spread over the whole range.
+    assert min(waits) < ceiling * 0.52 and max(waits) > ceiling * 0.98
+
+
+def test_a_dropped_connection_is_retried(faults: FaultServer) -> None:
+    faults.handler = script(Reply(reset=True), Reply(200, b"ok"))
+    reply = transport(faults).send("GET", f"{faults.url}/v2/")
+    assert (reply.content, reply.attempts) == (b"ok", 2)
+
+
+def test_connections_dropped_every_time_say_how_often_they_were_tried(faults: FaultServer) -> None:
+    faults.handler = script(Reply(reset=True))
+    with pytest.raises(RegistryConnectionError) as caught:
+        transport(faults, retries=1).send("GET", f"{faults.url}/v2/?secret=1")
+    message = str(caught.value)
+    assert message.startswith(f"GET {faults.url}/v2/: cannot connect: ")
+    assert message.endswith(
+        " (after 2 attempts); check the registry host and port, and that it is reachable from where the task runs"
+    )
+    assert caught.value.context() == {"method": "GET", "url": f"{faults.url}/v2/"}
+    assert len(faults.requests) == 2
+
+
+def test_a_slow_answer_is_a_timeout_and_not_retried(faults: FaultServer) -> None:
+    faults.handler = script(Reply(200, b"late", delay=1.5))
+    with pytest.raises(RegistryConnectionError) as caught:
+        transport(faults, timeout=0.5).send("GET", f"{faults.url}/v2/")
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/: no answer within 0.5 s; check that the registry is reachable, or raise timeout"
+    )
+    assert len(faults.requests) == 1
+
+
+def test_a_refused_connection_is_final() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        url = f"https://127.0.0.1:{sock.getsockname()[1]}/v2/"
+        started = time.monotonic()
+        with pytest.raises(RegistryConnectionError) as caught:
+            Transport(make_session(), verify=True, timeout=5, policy=RetryPolicy()).send("GET", url)
+    assert time.monotonic() - started < 0.25
+    assert caught.value.retryable is False
+    assert str(caught.value).startswith(f"GET {url}: cannot connect: ")
+    assert "Connection refused" in str(caught.value)
+    assert "attempts" not in str(caught.value)
+
+
+def test_https_to_a_plain_http_server_says_so(fault_pki: Path) -> None:
+    with FaultServer(fault_pki, tls=False) as plain, pytest.raises(TLSError) as caught:
+        url = f"https://{plain.host}/v2/"
+        Transport(make_session(), verify=plain.ca, timeout=5, policy=RetryPolicy()).send("GET", url)
+    # OpenSSL 3.0 says WRONG_VERSION_NUMBER, later versions RECORD_LAYER_FAILURE.
+    assert re.fullmatch(
+        re.escape(f"GET {url}: TLS failed: [SSL: ")
+        + r"(WRONG_VERSION_NUMBER\] wrong version number|RECORD_LAYER_FAILURE\] record layer failure)"
+        + re.escape("; the server seems to speak plain HTTP; list the registry in http_registries if that is intended"),
+        str(caught.value),
+    )
+
+
+def test_an_unknown_ca_says_how_to_trust_it(faults: FaultServer) -> None:
+    with pytest.raises(TLSError) as caught:
+        Transport(make_session(), verify=True, timeout=5, policy=RetryPolicy()).send("GET", f"{faults.url}/v2/")
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/: TLS failed: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get "
+        "local issuer certificate; set ca_path to the CA bundle that signed the registry's certificate (or "
+        "validate_certs: false for a registry you trust)"
+    )
+
+
+def test_a_body_over_its_cap_is_refused(faults: FaultServer) -> None:
+    faults.handler = script(Reply(200, b"x" * 2048))
+    with pytest.raises(ProtocolError) as caught:
+        transport(faults).send("GET", f"{faults.url}/v2/?q=1", limit=1024)
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/: 200: response body is larger than 1 KiB; the server misbehaves; refusing to read more"
+    )
+    assert caught.value.context() == {"method": "GET", "url": f"{faults.url}/v2/", "status": 200}
+
+
+def test_a_body_at_its_cap_is_read(faults: FaultServer) -> None:
+    faults.handler = script(Reply(200, b"x" * 1024))
+    assert transport(faults).send("GET", f"{faults.url}/v2/", limit=1024).content == b"x" * 1024
+
+
+def test_an_error_body_is_cut_not_refused(faults: FaultServer) -> None:
+    faults.handler = script(Reply(404, b"e" * (MAX_ERROR_BODY * 3)))
+    reply = transport(faults).send("GET", f"{faults.url}/v2/", limit=MAX_ERROR_BODY * 4)
+    assert reply.status_code == 404
+    assert reply.content == b"e" * (MAX_ERROR_BODY + 1)
+
+
+def test_head_reads_no_body_and_requests_carry_the_user_agent(faults: FaultServer) -> None:
+    faults.handler = script(Reply(200, b"", [("Docker-Content-Digest", "sha256:x")]))
+    reply = transport(faults).send("HEAD", f"{faults.url}/v2/?a=b")
+    assert (reply.method, reply.url, reply.content, reply.headers["docker-content-digest"]) == (
+        "HEAD",
+        f"{faults.url}/v2/",
+        b"",
+        "sha256:x",
+    )
+    assert faults.requests[0].header("User-Agent") == "tagscope.registry"
+
+
+def test_a_proxy_from_the_environment_is_used_and_no_proxy_respected(
+    fault_pki: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with FaultServer(fault_pki, tls=False) as proxy, FaultServer(fault_pki, tls=False) as direct:
+        proxy.handler = script(Reply(200, b"via proxy"))
+        direct.handler = script(Reply(200, b"direct"))
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "localhost")
+        sender = Transport(make_session(), verify=True, timeout=5, policy=RetryPolicy())
+        # 127.0.0.1 goes through the proxy (it is not in NO_PROXY); localhost goes direct.
+        assert sender.send("GET", f"{direct.url}/v2/").content == b"via proxy"
+        port = direct.host.rsplit(":", 1)[1]
+        assert sender.send("GET", f"http://localhost:{port}/v2/").content == b"direct"
+        # Read once per origin: a change of the environment mid-run does not apply to an origin already seen.
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        assert sender.send("GET", f"{direct.url}/v2/").content == b"via proxy"
+    assert len(proxy.requests) == 2
+    assert len(direct.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("environ", "verify", "expected"),
+    [
+        ({"REQUESTS_CA_BUNDLE": "/r.pem", "CURL_CA_BUNDLE": "/c.pem"}, True, "/r.pem"),
+        ({"CURL_CA_BUNDLE": "/c.pem"}, True, "/c.pem"),
+        ({}, True, True),
+        ({"REQUESTS_CA_BUNDLE": "/r.pem"}, False, False),
+        ({"REQUESTS_CA_BUNDLE": "/r.pem"}, "/mine.pem", "/mine.pem"),
+    ],
+    ids=case_id,
+)
+def test_ca_bundle_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, environ: dict[str, str], verify: t.Any, expected: t.Any
+) -> None:
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    assert _ca_bundle_from_environment(verify) == expected
+
+
+def test_one_shared_session_per_process() -> None:
+    session = shared_session()
+    assert session is shared_session()
+    assert session.trust_env is False
+    assert session.headers["User-Agent"] == "tagscope.registry"
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("https://auth.example.com/token?account=ci&scope=x", "https://auth.example.com/token"),
+        ("https://r.example.com:5000/v2/a/tags/list?n=10#f", "https://r.example.com:5000/v2/a/tags/list"),
+        ("http://r.example.com/", "http://r.example.com/"),
+    ],
+    ids=case_id,
+)
+def test_urls_in_messages_lose_their_query(url: str, shown: str) -> None:
+    assert strip_query(url) == shown
+
+
+def test_retry_after_values() -> None:
+    assert parse_retry_after("120") == 120.0
+    assert parse_retry_after(" 7 ") == 7.0
+    assert parse_retry_after("") is None
+    assert parse_retry_after(None) is None
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after("-5") is None
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 28 <= t.cast(float, parse_retry_after(later)) <= 30
+    # A date without a zone is taken as UTC.
+    naive = (datetime.now(timezone.utc) + timedelta(seconds=30)).strftime("%a, %d %b %Y %H:%M:%S -0000")
+    assert 28 <= t.cast(float, parse_retry_after(naive)) <= 30
+
+
+def _wrapped(cause: BaseException) -> BaseException:
+    """As requests raises it: ConnectionError(urllib3 ProtocolError("Connection aborted.", cause))."""
+    return requests.exceptions.ConnectionError(urllib3.exceptions.ProtocolError("Connection aborted.", cause))
+
+
+@pytest.mark.parametrize(
+    ("exc", "dropped"),
+    [
+        (_wrapped(ConnectionResetError(104, "Connection reset by peer")), True),
+        (_wrapped(http.client.RemoteDisconnected("Remote end closed connection without response")), True),
+        (_wrapped(BrokenPipeError(32, "Broken pipe")), True),
+        (_wrapped(ConnectionAbortedError(103, "Software caused connection abort")), True),
+        (requests.exceptions.ConnectionError(ConnectionRefusedError(111, "Connection refused")), False),
+        (requests.exceptions.ConnectionError(OSError(113, "No route to host")), False),
+        (requests.exceptions.ConnectionError("Name or service not known"), False),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, BaseException) else str(value),
+)
+def test_which_connection_failures_are_worth_another_try(exc: BaseException, dropped: bool) -> None:
+    assert _dropped(exc) is dropped
