@@ -105,9 +105,9 @@ def token_refused(response: Reply, identity: Identity, shown: str) -> RegistryEr
         return AuthenticationError(
             f"{response.status_code} {code or 'UNAUTHORIZED'}: the token server rejected "
             f"the credentials of {identity.describe()}" + (f" ({detail})" if detail else ""),
-            hint="check username and password"
-            if identity.source == "options"
-            else f"check the credentials in {identity.source}",
+            hint=f"check the credentials in {identity.source}"
+            if identity.source not in ("", "options")
+            else "check username and password",
             **where,
         )
     return AuthenticationError(

@@ -15,7 +15,12 @@ import pytest
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import _rate
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import (
+    Platform,
+    config_digest,
+    from_config,
+    from_index,
+)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id
@@ -243,3 +248,101 @@ def test_rate_limits_as_the_registry_sent_them(
         rate_limits=limits,
     )
     assert limits == ({faults.host: noted} if noted else {})
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("linux/arm64", ("linux", "arm64", "v8")),
+        ("linux/arm", ("linux", "arm", "v7")),
+        ("linux/armhf", ("linux", "arm", "v7")),
+        ("linux/armel/v6", ("linux", "arm", "v6")),
+        ("linux/x86-64", ("linux", "amd64", "")),
+        ("linux/i386", ("linux", "386", "")),
+        ("Linux/ARM64/V8", ("linux", "arm64", "v8")),
+        (" linux/s390x ", ("linux", "s390x", "")),
+        ("linux/ppc64le", ("linux", "ppc64le", "")),
+    ],
+    ids=case_id,
+)
+def test_platform_parts(text: str, parts: tuple[str, str, str]) -> None:
+    platform = Platform.parse(text)
+    assert (platform.os, platform.architecture, platform.variant) == parts
+
+
+def test_a_refused_platform_in_full() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Platform.parse("linux")
+    assert str(caught.value) == (
+        "platform 'linux' is not os/architecture[/variant]; write platforms like linux/amd64, linux/arm64 or "
+        "linux/arm/v7"
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"manifests": []}, []),
+        ({"manifests": "no"}, None),
+        ({"schemaVersion": 2}, None),
+        (["manifests"], None),
+        (
+            {
+                "manifests": [
+                    "junk",
+                    {"digest": "sha256:1"},
+                    {"platform": "linux/amd64"},
+                    {"platform": {"os": "linux"}},
+                    {"platform": {"architecture": "amd64"}},
+                    {"platform": {"os": "unknown", "architecture": "unknown"}},
+                    {"platform": {"os": "linux", "architecture": "unknown"}},
+                    {"platform": {"os": "linux", "architecture": "arm64", "variant": "v8"}},
+                    {"platform": {"os": "linux", "architecture": "arm64"}},
+                    {
+                        "platform": {"os": "linux", "architecture": "amd64"},
+                        "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
+                    },
+                    {"platform": {"os": "linux", "architecture": "s390x"}, "annotations": "not a map"},
+                ]
+            },
+            ["linux/unknown", "linux/arm64", "linux/s390x"],
+        ),
+    ],
+    ids=["empty", "not-a-list", "single", "not-a-map", "mixed"],
+)
+def test_platforms_an_index_offers(body: t.Any, expected: list[str] | None) -> None:
+    found = from_index(body)
+    assert (None if found is None else [str(p) for p in found]) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"os": "linux", "architecture": "arm", "variant": "v6"}, "linux/arm/v6"),
+        ({"os": "linux", "architecture": "arm64"}, "linux/arm64"),
+        ({"os": "linux"}, None),
+        ({"architecture": "amd64"}, None),
+        ({"os": "", "architecture": "amd64"}, None),
+        ("linux/amd64", None),
+    ],
+    ids=case_id,
+)
+def test_the_platform_a_config_names(body: t.Any, expected: str | None) -> None:
+    found = from_config(body)
+    assert (None if found is None else str(found)) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"config": {"digest": "sha256:" + "a" * 64}}, "sha256:" + "a" * 64),
+        ({"config": {"digest": "md5:abc"}}, None),
+        ({"config": {"digest": 42}}, None),
+        ({"config": "sha256:abc"}, None),
+        ({}, None),
+        (None, None),
+    ],
+    ids=case_id,
+)
+def test_the_config_a_manifest_points_at(body: t.Any, expected: str | None) -> None:
+    assert config_digest(body) == expected
