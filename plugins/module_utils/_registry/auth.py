@@ -24,7 +24,7 @@ import threading
 import time
 import typing as t
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from .credentials import CredentialStore, Identity, basic_header
@@ -420,12 +420,16 @@ def issued_time(value: t.Any) -> datetime | None:
     if match is None:
         return None
     seconds, fraction, zone = match.groups()
-    zone = zone or "+00:00"
-    if zone in ("z", "Z"):
-        zone = "+00:00"
-    elif ":" not in zone:
-        zone = f"{zone[:3]}:{zone[3:]}"
     try:
-        return datetime.fromisoformat(f"{seconds[:10]}T{seconds[11:]}.{(fraction or '0')[:6].ljust(6, '0')}{zone}")
+        issued = datetime.strptime(f"{seconds[:10]} {seconds[11:]}", "%Y-%m-%d %H:%M:%S").replace(
+            microsecond=int((fraction or "0")[:6].ljust(6, "0"))
+        )
     except ValueError:
         return None
+    offset = timedelta(0)
+    if zone and zone not in ("z", "Z"):
+        digits = zone[1:].replace(":", "")
+        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+        if zone[0] == "-":
+            offset = -offset
+    return issued.replace(tzinfo=timezone(offset))

@@ -395,3 +395,35 @@ def test_every_manifest_request_keeps_its_accept_types_through_the_token_flow(fa
         "application/vnd.docker.distribution.manifest.v2+json"
     )
     assert sent == [(None, accept), ("Bearer tok-1", accept), ("Bearer tok-1", accept), ("Bearer tok-2", accept)]
+
+
+def test_a_tag_page_larger_than_an_error_body_is_read_after_the_challenge(faults: FaultServer) -> None:
+    # The first request of a run is answered 401 and sent again with the token: the retry reads a whole page
+    # (up to 16 MiB), not the 64 KiB an error body gets.
+    tags = [f"1.0.{n}-build-{'x' * 20}" for n in range(4000)]
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-1"})
+        if request.header("Authorization") != "Bearer tok-1":
+            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+        return json_reply({"name": "org/app", "tags": tags})
+
+    faults.handler = handle
+    (result,) = query_images(images(faults, "org/app"), options(faults))
+    assert sorted(t.cast(list, result.tags)) == sorted(tags)
+
+
+def test_a_large_oauth2_token_reply_is_read(faults: FaultServer) -> None:
+    # Token replies are read up to 1 MiB (some carry long claims besides the token), not 64 KiB.
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"access_token": "tok-big", "claims": "c" * (200 * 1024)})
+        if request.header("Authorization") != "Bearer tok-big":
+            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+        return json_reply({"name": "org/app", "tags": ["1.0"]})
+
+    faults.handler = handle
+    identity = Identity(identity_token="rt-secret")
+    (result,) = query_images(images(faults, "org/app"), options(faults, credentials=identity))
+    assert result.tags == ["1.0"]
