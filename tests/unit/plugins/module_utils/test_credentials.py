@@ -142,10 +142,22 @@ def test_identity_token_entries(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        ("{not json", "is not valid JSON (Expecting property name enclosed in double quotes at line 1)"),
-        ("[]", "does not hold a JSON object"),
-        ('{"auths": {"ghcr.io": {"auth": "!!!"}}}', "'auth' is not base64 of user:password"),
-        ('{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}', "'auth' does not hold user:password"),
+        (
+            "{not json",
+            "credentials file {config} is not valid JSON (Expecting property name enclosed in double quotes at line "
+            "1); fix it, or point auth_file at another file",
+        ),
+        ("[]", "credentials file {config} does not hold a JSON object"),
+        (
+            '{"auths": {"ghcr.io": {"auth": "!!!"}}}',
+            "credentials in {config} (auths key 'ghcr.io'): 'auth' is not base64 of user:password; log in again with "
+            "docker login or podman login",
+        ),
+        (
+            '{"auths": {"ghcr.io": {"auth": "bm9jb2xvbg=="}}}',
+            "credentials in {config} (auths key 'ghcr.io'): 'auth' does not hold user:password; log in again with "
+            "docker login or podman login",
+        ),
     ],
     ids=case_id,
 )
@@ -154,7 +166,7 @@ def test_broken_files(tmp_path: Path, content: str, message: str) -> None:
     (tmp_path / ".docker" / "config.json").write_text(content)
     with pytest.raises(ConfigurationError) as caught:
         store(tmp_path).identity_for(ImageReference.parse("ghcr.io/org/app"))
-    assert message in str(caught.value)
+    assert str(caught.value) == message.format(config=tmp_path / ".docker" / "config.json")
 
 
 def test_cred_helpers_and_store(tmp_path: Path) -> None:
@@ -197,9 +209,13 @@ def test_cred_helpers_and_store(tmp_path: Path) -> None:
     [
         (
             {"mode": "fail", "leak": "s3cr3t-leak"},
-            "failed for ghcr.io with exit code 3; run 'docker-credential-kittest get'",
+            "failed for ghcr.io with exit code 3; run 'docker-credential-kittest get' by hand to see why",
         ),
-        ({"mode": "garbage", "leak": "s3cr3t-leak"}, "did not print JSON with Username and Secret for ghcr.io"),
+        (
+            {"mode": "garbage", "leak": "s3cr3t-leak"},
+            "did not print JSON with Username and Secret for ghcr.io; run 'docker-credential-kittest get' by hand to "
+            "see what it prints",
+        ),
     ],
     ids=case_id,
 )
@@ -210,8 +226,8 @@ def test_broken_helpers_never_show_their_output(tmp_path: Path, behaviour: dict[
     env = {"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"}
     with pytest.raises(CredentialHelperError) as caught:
         CredentialStore(environ=env).identity_for(ImageReference.parse("ghcr.io/org/app"))
-    assert message in str(caught.value)
-    assert "credential helper docker-credential-kittest (named in" in str(caught.value)
+    config = tmp_path / ".docker" / "config.json"
+    assert str(caught.value) == f"credential helper docker-credential-kittest (named in {config}) {message}"
     assert "s3cr3t-leak" not in str(caught.value)
 
 
