@@ -85,7 +85,7 @@ class Authenticator:
             self._expected.setdefault(ref.api_host, {})[ref.repository] = ref
 
     def send(
-        self, method: str, url: str, ref: ImageReference, *, headers: dict[str, str] | None = None, limit: int = 0
+        self, method: str, url: str, ref: ImageReference, *, headers: dict[str, str] | None = None, limit: int
     ) -> Reply:
         """``method url`` with the authorization the registry wants; raises for a 401 that cannot be cured."""
         identity = self.store.identity_for(ref)

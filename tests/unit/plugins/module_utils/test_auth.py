@@ -427,3 +427,50 @@ def test_a_large_oauth2_token_reply_is_read(faults: FaultServer) -> None:
     identity = Identity(identity_token="rt-secret")
     (result,) = query_images(images(faults, "org/app"), options(faults, credentials=identity))
     assert result.tags == ["1.0"]
+
+
+# --- A token given as an option (token:) goes to the registry as it is ---
+
+
+def test_a_given_token_is_sent_as_it_is_with_the_request_headers(faults: FaultServer) -> None:
+    tags = [f"1.0.{n}-{'x' * 20}" for n in range(4000)]
+
+    def handle(request: Request) -> Reply:
+        if request.header("Authorization") != "Bearer given-tok":
+            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+        if "/manifests/" in request.path:
+            return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "d" * 64)])
+        return json_reply({"name": "org/app", "tags": tags})
+
+    faults.handler = handle
+    identity = Identity(bearer_token="given-tok", source="options")
+    (result,) = query_images(images(faults, "org/app:1.0.1-" + "x" * 20), options(faults, credentials=identity))
+    # A page over 64 KiB is read whole; the manifest request keeps its Accept types; no token is negotiated.
+    assert (result.exists, len(t.cast(list, result.tags))) == (True, 4000)
+    assert token_requests(faults) == []
+    (head,) = [r for r in faults.requests if r.method == "HEAD"]
+    assert (head.header("Accept") or "").startswith("application/vnd.oci.image.index.v1+json, ")
+
+
+def test_a_given_token_the_registry_refuses(faults: FaultServer) -> None:
+    faults.handler = lambda request: json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+    identity = Identity(bearer_token="given-tok", source="options")
+    with pytest.raises(AuthenticationError) as caught:
+        query_images(images(faults, "org/app"), options(faults, credentials=identity))
+    assert str(caught.value) == (
+        f"{faults.host}/org/app: GET {faults.url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): "
+        "the registry rejected the credentials of the given token; check the token"
+    )
+    assert len(faults.requests) == 1
+
+
+def test_a_plain_http_realm_serves_a_later_run_after_its_tokens_expire(plain: FaultServer) -> None:
+    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"')
+    cache = TokenCache()
+    run = options(plain, credentials=Identity(username="ci", password="pw"), http_registries=[plain.host])
+    query_images(images(plain, "org/app"), run, cache=cache)
+    for token in cache.tokens.values():
+        token.expires_at = 0.0
+    (result,) = query_images(images(plain, "org/app"), run, cache=cache)
+    assert result.tags == ["1.0"]
+    assert len(token_requests(plain)) == 2

@@ -120,6 +120,9 @@ def test_refused_before_any_connection(faults: FaultServer, realm: str, identity
     with pytest.raises(ProtocolError) as caught:
         client.list_tags(ImageReference.parse(f"{faults.host}/org/app"))
     assert recorder.attempts == []
+    assert str(caught.value).startswith(
+        f"GET https://{faults.host}/v2/org/app/tags/list: 401 with a Bearer realm {realm.split('?', maxsplit=1)[0]} on "
+    )
     assert "refusing to ask it for a token" in str(caught.value)
     assert "Canary-realm-pw" not in str(caught.value)
     # The registry was asked once; nothing followed.
