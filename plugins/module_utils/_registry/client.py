@@ -130,7 +130,8 @@ class RegistryClient:
 
     def _manifest_reply(self, method: str, url: str, ref: ImageReference, headers: dict[str, str]) -> Reply | None:
         """The manifest reply; None for a 404 (the tag or digest does not exist), an error for anything else."""
-        response = self.auth.send(method, url, ref, headers=headers, limit=MAX_MANIFEST_BODY if method == "GET" else 0)
+        # A HEAD reads no body whatever the cap.
+        response = self.auth.send(method, url, ref, headers=headers, limit=MAX_MANIFEST_BODY)
         self._note_rate_limit(ref, response)
         if response.status_code == 404:
             return None

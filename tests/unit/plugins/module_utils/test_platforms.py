@@ -13,7 +13,11 @@ import typing as t
 import pytest
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import _rate
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ConfigurationError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
+    ConfigurationError,
+    ProtocolError,
+    RegistryError,
+)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import (
     Platform,
@@ -346,3 +350,74 @@ def test_the_platform_a_config_names(body: t.Any, expected: str | None) -> None:
 )
 def test_the_config_a_manifest_points_at(body: t.Any, expected: str | None) -> None:
     assert config_digest(body) == expected
+
+
+def _serving(manifest: bytes, *, digest: str | None = None, config: bytes = CONFIG) -> t.Callable[[Request], Reply]:
+    def handle(request: Request) -> Reply:
+        if "/manifests/" in request.path:
+            headers = [("Content-Type", OCI_MANIFEST)] + ([("Docker-Content-Digest", digest)] if digest else [])
+            return Reply(200, b"" if request.method == "HEAD" else manifest, headers)
+        return Reply(200, config)
+
+    return handle
+
+
+def test_the_digest_the_registry_states_wins_over_the_hash_of_the_bytes(faults: FaultServer) -> None:
+    stated = "sha256:" + "e" * 64
+    faults.handler = _serving(SINGLE, digest=stated)
+    (result,) = query(faults, ["single"], platforms=["linux/amd64"], list_tags=False)
+    assert result.digest == stated
+
+
+def test_every_manifest_request_asks_for_the_four_media_types(faults: FaultServer) -> None:
+    faults.handler = _serving(SINGLE)
+    (result,) = query(faults, ["single"], list_tags=False)
+    # No digest on HEAD: the GET that follows asks for the same types, and the digest is the hash of the bytes.
+    assert result.digest == _digest(SINGLE)
+    assert [(r.method, r.header("Accept")) for r in faults.requests] == [
+        ("HEAD", ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])),
+        ("GET", ", ".join([OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST])),
+    ]
+
+
+def test_a_config_without_a_platform_offers_none(faults: FaultServer) -> None:
+    faults.handler = _serving(SINGLE, config=b'{"rootfs": {}}')
+    (result,) = query(faults, ["single"], platforms=["linux/amd64"], list_tags=False)
+    assert (result.platforms, result.missing_platforms) == ([], ["linux/amd64"])
+
+
+@pytest.mark.parametrize(
+    ("manifest", "config", "message"),
+    [
+        (b"not json", CONFIG, "GET {url}/v2/org/app/manifests/single: 200: expected JSON, got 'not json'"),
+        (SINGLE, b"not json", "GET {url}/v2/org/app/blobs/{config}: 200: expected JSON, got 'not json'"),
+    ],
+    ids=["manifest", "config"],
+)
+def test_unreadable_manifests_and_configs_name_the_request(
+    faults: FaultServer, manifest: bytes, config: bytes, message: str
+) -> None:
+    faults.handler = _serving(manifest, config=config)
+    with pytest.raises(ProtocolError) as caught:
+        query(faults, ["single"], platforms=["linux/amd64"], list_tags=False)
+    expected = message.format(url=faults.url, config=_digest(CONFIG))
+    assert str(caught.value) == (
+        f"{faults.host}/org/app:single: {expected}; is this URL a container registry (or its token service)?"
+    )
+
+
+@pytest.mark.parametrize(("platforms", "method"), [([], "HEAD"), (["linux/amd64"], "GET")], ids=["head", "get"])
+def test_a_failing_manifest_request_names_its_method(faults: FaultServer, platforms: list[str], method: str) -> None:
+    faults.handler = lambda request: json_reply({"errors": [{"code": "UNKNOWN", "message": "oops"}]}, 500)
+    with pytest.raises(RegistryError) as caught:
+        query_images(
+            [f"{faults.host}/org/app:single"],
+            ClientOptions(ca_path=faults.ca, environ=NO_FILES, retries=0),
+            QueryOptions.build(platforms=platforms, list_tags=False),
+        )
+    assert str(caught.value) == (
+        f"{faults.host}/org/app:single: {method} {faults.url}/v2/org/app/manifests/single: 500 "
+        + ("Internal Server Error" if method == "HEAD" else "UNKNOWN (oops)")
+        + "; the registry failed; try again later"
+    )
+    assert caught.value.context()["status"] == 500
