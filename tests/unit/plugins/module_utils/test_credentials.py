@@ -443,3 +443,176 @@ def test_run_containers_uid_when_xdg_runtime_dir_is_unset(tmp_path: Path) -> Non
     assert store(tmp_path).identity_for(ref).username == "root-login"
     # With XDG_RUNTIME_DIR set, that directory is read instead.
     assert store(tmp_path, XDG_RUNTIME_DIR=str(tmp_path / "elsewhere")).identity_for(ref).anonymous
+
+
+# --- Edges found by mutation testing (docs/testing.md) ---
+
+APP = ImageReference.parse("ghcr.io/org/app")
+
+
+def test_auth_file_refusal_in_full(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    with pytest.raises(ConfigurationError) as caught:
+        CredentialStore(auth_file=str(missing)).identity_for(APP)
+    assert str(caught.value) == (
+        f"auth_file {str(missing)!r} does not exist; point auth_file at a docker config.json or a podman auth.json"
+    )
+
+
+def test_auth_file_with_a_tilde(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    write_config(tmp_path / "auth.json", {"auths": {"ghcr.io": {"auth": basic_auth("tilde", "pw")}}})
+    assert CredentialStore(auth_file="~/auth.json").identity_for(APP).username == "tilde"
+
+
+def test_an_unreadable_credentials_file_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / ".docker" / "config.json").mkdir(parents=True)
+    with pytest.raises(ConfigurationError) as caught:
+        store(tmp_path).identity_for(APP)
+    assert str(caught.value) == f"cannot read credentials file {tmp_path}/.docker/config.json: Is a directory"
+
+
+@pytest.mark.parametrize("content", ["", "  \n"], ids=["empty", "blank"])
+def test_an_empty_credentials_file_is_skipped(tmp_path: Path, content: str) -> None:
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "config.json").write_text(content)
+    write_config(
+        tmp_path / ".config" / "containers" / "auth.json", {"auths": {"ghcr.io": {"auth": basic_auth("p", "w")}}}
+    )
+    assert store(tmp_path).identity_for(APP).username == "p"
+
+
+@pytest.mark.parametrize(
+    ("entry", "found"),
+    [
+        ({"username": "u", "password": "p"}, ("u", "p", None)),
+        ({"username": "u"}, None),
+        ({"password": "p"}, None),
+        ({"username": 1, "password": "p"}, None),
+        ({"username": "u", "password": 2}, None),
+        ({"auth": ""}, None),
+        ({"auth": basic_auth("a", "b"), "username": "ignored", "password": "ignored"}, ("a", "b", None)),
+        ({"auth": basic_auth("a", "b:c")}, ("a", "b:c", None)),
+        ({"identitytoken": "rt"}, (None, None, "rt")),
+        ({"identitytoken": "rt", "username": "u"}, ("u", None, "rt")),
+        ({"identitytoken": ""}, None),
+        ("not a map", None),
+    ],
+    ids=case_id,
+)
+def test_auths_entries(tmp_path: Path, entry: t.Any, found: tuple[str | None, ...] | None) -> None:
+    write_config(tmp_path / ".docker" / "config.json", {"auths": {"ghcr.io": entry}})
+    identity = store(tmp_path).identity_for(APP)
+    assert (None if identity.anonymous else who(identity)) == found
+
+
+@pytest.mark.parametrize("auths", [[], "ghcr.io", None], ids=case_id)
+def test_auths_that_is_not_a_map_is_no_credentials(tmp_path: Path, auths: t.Any) -> None:
+    write_config(tmp_path / ".docker" / "config.json", {"auths": auths})
+    assert store(tmp_path).identity_for(APP).anonymous
+
+
+@pytest.mark.parametrize(
+    ("key", "normalized"),
+    [
+        ("https://index.docker.io/v1/", "docker.io"),
+        ("http://r.example.com:5000/v2/", "r.example.com:5000"),
+        ("HTTPS://GHCR.IO", "ghcr.io"),
+        (" ghcr.io/ ", "ghcr.io"),
+        ("registry-1.docker.io", "docker.io"),
+    ],
+    ids=case_id,
+)
+def test_auth_registry_keys_like_docker_login_writes_them(key: str, normalized: str) -> None:
+    assert registry_key(key) == normalized
+
+
+def test_helper_and_store_edges(tmp_path: Path) -> None:
+    helper = Helper(tmp_path)
+    helper.answer({"ghcr.io": {"Username": "<token>", "Secret": "rt"}, "quay.io": {"Username": "u", "Secret": ""}})
+    config = {
+        # An empty or non-string helper name is no helper; a helper that knows nothing leaves the auths entry.
+        "credHelpers": {"ghcr.io": "kittest", "quay.io": "kittest", "r.example.com": "", "s.example.com": 7},
+        "auths": {
+            "quay.io": {"auth": basic_auth("file", "pw")},
+            "r.example.com": {"auth": basic_auth("r", "pw")},
+            "s.example.com": {"auth": basic_auth("s", "pw")},
+        },
+    }
+    write_config(tmp_path / ".docker" / "config.json", config)
+    credentials = CredentialStore(environ={"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"})
+    token = credentials.identity_for(APP)
+    assert who(token) == (None, None, "rt")
+    assert token.source == f"docker-credential-kittest via {tmp_path}/.docker/config.json"
+    # An empty secret is no credentials: the auths entry answers.
+    assert who(credentials.identity_for(ImageReference.parse("quay.io/org/app"))) == ("file", "pw", None)
+    assert who(credentials.identity_for(ImageReference.parse("r.example.com/app"))) == ("r", "pw", None)
+    assert who(credentials.identity_for(ImageReference.parse("s.example.com/app"))) == ("s", "pw", None)
+    assert helper.calls == ["ghcr.io", "quay.io"]
+
+
+def test_a_store_is_asked_with_the_key_it_was_given_or_docker_hubs_url(tmp_path: Path) -> None:
+    helper = Helper(tmp_path)
+    helper.answer({})
+    auths = {"https://ghcr.io/v2/": {}}
+    write_config(tmp_path / ".docker" / "config.json", {"credsStore": "kittest", "auths": auths})
+    credentials = CredentialStore(environ={"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"})
+    for image in ("ghcr.io/org/app", "alpine", "quay.io/org/app"):
+        assert credentials.identity_for(ImageReference.parse(image)).anonymous
+    assert helper.calls == ["https://ghcr.io/v2/", "https://index.docker.io/v1/", "quay.io"]
+
+
+def test_a_helper_that_cannot_run_or_hangs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import credentials  # noqa: PLC0415
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    broken = bin_dir / "docker-credential-broken"
+    broken.write_text("#!/nonexistent/interpreter\n")
+    broken.chmod(0o755)
+    slow = bin_dir / "docker-credential-slow"
+    slow.write_text("#!/bin/sh\nsleep 5\n")
+    slow.chmod(0o755)
+    config = write_config(
+        tmp_path / ".docker" / "config.json", {"credHelpers": {"ghcr.io": "broken", "quay.io": "slow"}}
+    )
+    env = {"HOME": str(tmp_path), "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    with pytest.raises(CredentialHelperError) as caught:
+        CredentialStore(environ=env).identity_for(APP)
+    assert str(caught.value) == (
+        f"credential helper docker-credential-broken (named in {config}) could not be run: No such file or directory"
+    )
+    monkeypatch.setattr(credentials, "HELPER_TIMEOUT", 0.5)
+    with pytest.raises(CredentialHelperError) as caught:
+        CredentialStore(environ=env).identity_for(ImageReference.parse("quay.io/org/app"))
+    assert str(caught.value) == (
+        f"credential helper docker-credential-slow (named in {config}) did not answer within 0.5 s"
+    )
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [{"Username": 1, "Secret": "s"}, {"Username": "u", "Secret": None}, {"Username": "u"}, ["u", "s"]],
+    ids=case_id,
+)
+def test_helper_answers_of_the_wrong_shape(tmp_path: Path, answer: t.Any) -> None:
+    helper = Helper(tmp_path)
+    helper.answer({"ghcr.io": answer})
+    write_config(tmp_path / ".docker" / "config.json", {"credHelpers": {"ghcr.io": "kittest"}})
+    env = {"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"}
+    with pytest.raises(CredentialHelperError, match=r"did not print JSON with Username and Secret for ghcr\.io"):
+        CredentialStore(environ=env).identity_for(APP)
+
+
+def test_identities_apart() -> None:
+    alice = Identity(username="alice", password="one")
+    assert alice.cache_key == Identity(username="alice", password="one").cache_key
+    assert alice.cache_key != Identity(username="alice", password="two").cache_key
+    assert alice.cache_key != Identity(username="bob", password="one").cache_key
+    assert alice.cache_key.startswith("alice#") and len(alice.cache_key) == len("alice#") + 16
+    assert Identity().cache_key == "" and Identity(username="alice").cache_key == ""
+    assert alice.basic_header() == "Basic " + basic_auth("alice", "one")
+    assert Identity(username="alice").basic_header() is None
+    assert Identity(password="one").basic_header() is None
+    assert [Identity(**kind).anonymous for kind in ({}, {"username": "u"}, {"password": "p"})] == [True, True, False]
+    assert not Identity(identity_token="rt").anonymous and not Identity(bearer_token="t").anonymous
