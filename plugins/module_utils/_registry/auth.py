@@ -102,6 +102,7 @@ class Authenticator:
         sent = self._authorization(host, scope, url, identity)
         if sent is None:
             # The first request to a host collects its challenge and a token; the others wait for them.
+            learned = None
             with self._lock(("host", host)):
                 sent = self._authorization(host, scope, url, identity)
                 if sent is None:
@@ -109,12 +110,10 @@ class Authenticator:
                     if response.status_code != 401:
                         return response
                     self._learn(response, method, url, identity, host)
-                    sent = self._authorization(host, scope, url, identity)
-                    first = True
-                else:
-                    first = False
-            if first:
-                return self._retry(method, url, headers=headers, limit=limit, identity=identity, authorization=sent)
+                    learned = self._authorization(host, scope, url, identity)
+            if learned is not None:
+                # Sent outside the lock: the other threads go on with the token meanwhile.
+                return self._retry(method, url, headers=headers, limit=limit, identity=identity, authorization=learned)
         response = self.transport.send(method, url, headers=_with(headers, sent), limit=limit)
         if response.status_code != 401:
             return response

@@ -474,3 +474,65 @@ def test_a_plain_http_realm_serves_a_later_run_after_its_tokens_expire(plain: Fa
     (result,) = query_images(images(plain, "org/app"), run, cache=cache)
     assert result.tags == ["1.0"]
     assert len(token_requests(plain)) == 2
+
+
+# --- A 401 after the first request of a run ---
+
+
+def test_threads_that_waited_for_the_first_token_still_get_their_scope(faults: FaultServer) -> None:
+    # Three repositories at once; the token server grants one scope per token. The two requests that waited for
+    # the first token are refused with it (insufficient_scope) and get tokens of their own.
+    faults.handler = TokenServer(grant="first", delay=0.2)
+    results = query_images(images(faults, "org/a", "org/b", "org/c"), options(faults, concurrency=8))
+    assert [r.tags for r in results] == [["1.0"]] * 3
+    assert len(token_requests(faults)) == 3
+
+
+def test_basic_credentials_refused_later_are_not_sent_again(faults: FaultServer) -> None:
+    good = "Basic " + base64.b64encode(b"ci:pw").decode()
+
+    def handle(request: Request) -> Reply:
+        if request.header("Authorization") == good and "/org/a/" in request.path:
+            return json_reply({"name": "org/a", "tags": ["1.0"]})
+        return json_reply(DENIED, 401, [("WWW-Authenticate", 'Basic realm="registry"')])
+
+    faults.handler = handle
+    with pytest.raises(AuthenticationError) as caught:
+        query_images(
+            images(faults, "org/a", "org/b"), options(faults, credentials=Identity(username="ci", password="pw"))
+        )
+    assert str(caught.value) == (
+        f"{faults.host}/org/b: GET {faults.url}/v2/org/b/tags/list: 401 UNAUTHORIZED (authentication required): the "
+        "registry rejected the credentials of user 'ci'; check username and password"
+    )
+    assert [r.path for r in faults.requests] == ["/v2/org/a/tags/list", "/v2/org/a/tags/list", "/v2/org/b/tags/list"]
+
+
+def test_a_new_challenge_replaces_the_old_one(faults: FaultServer) -> None:
+    # The registry moves its token service mid-run: the token from the old one is refused with a challenge
+    # naming the new one, which is where the next token comes from.
+    def handle(request: Request) -> Reply:
+        if request.path in ("/token", "/token2"):
+            return json_reply({"token": "tok-old" if request.path == "/token" else "tok-new"})
+        auth = request.header("Authorization")
+        if auth == "Bearer tok-new" or (auth == "Bearer tok-old" and "/org/a/" in request.path):
+            return json_reply({"name": "org/x", "tags": ["1.0"]})
+        realm = "/token" if auth is None else "/token2"
+        return json_reply(DENIED, 401, [("WWW-Authenticate", f'Bearer realm="{realm}"')])
+
+    faults.handler = handle
+    results = query_images(images(faults, "org/a", "org/b"), options(faults))
+    assert [r.tags for r in results] == [["1.0"], ["1.0"]]
+    assert [r.path for r in token_requests(faults)] == ["/token"]
+    assert [r.path for r in faults.requests if r.path == "/token2"] == ["/token2"]
+
+
+def test_a_scope_refused_on_a_plain_http_registry_gets_its_own_token(plain: FaultServer) -> None:
+    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"', grant="first")
+    run = options(plain, credentials=Identity(username="ci", password="pw"), http_registries=[plain.host])
+    results = query_images(images(plain, "org/a", "org/b"), run)
+    assert [r.tags for r in results] == [["1.0"], ["1.0"]]
+    assert [scopes_of(r) for r in token_requests(plain)] == [
+        ["repository:org/a:pull", "repository:org/b:pull"],
+        ["repository:org/b:pull"],
+    ]
