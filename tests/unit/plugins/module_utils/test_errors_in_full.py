@@ -134,6 +134,13 @@ CASES = [
         {"method": "GET", "url": "{url}/token", "status": 200},
     ),
     Case(
+        "token-that-is-a-number",
+        registry(token=json_reply({"token": 12345})),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/token: token response has neither 'token' nor 'access_token'",
+        {"method": "GET", "url": "{url}/token", "status": 200},
+    ),
+    Case(
         "token-reply-that-is-a-list",
         registry(token=json_reply(["tok-1"])),
         "ProtocolError",
