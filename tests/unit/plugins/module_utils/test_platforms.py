@@ -421,3 +421,20 @@ def test_a_failing_manifest_request_names_its_method(faults: FaultServer, platfo
         + "; the registry failed; try again later"
     )
     assert caught.value.context()["status"] == 500
+
+
+def test_an_image_without_any_platform_says_so(faults: FaultServer) -> None:
+    faults.handler = _serving(SINGLE, config=b'{"rootfs": {}}')
+    with pytest.raises(MissingTagsError) as caught:
+        query(faults, ["single"], platforms=["linux/amd64"], list_tags=False, fail_on_missing=True)
+    assert str(caught.value) == f"single in {faults.host}/org/app lacks linux/amd64; it has no platform"
+
+
+def test_a_missing_tag_and_a_missing_platform_together(faults: FaultServer) -> None:
+    faults.handler = Registry()
+    with pytest.raises(MissingTagsError) as caught:
+        query(faults, ["index", "nope", "single"], platforms=["linux/arm64"], fail_on_missing=True)
+    assert str(caught.value) == (
+        f"2 required images are missing: nope not found in {faults.host}/org/app; single in "
+        f"{faults.host}/org/app lacks linux/arm64 (it has linux/amd64)"
+    )
