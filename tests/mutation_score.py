@@ -33,7 +33,7 @@ def main() -> int:
     if not rows:
         print("no mutant was checked")
         return 1
-    width = max(len(name) for name, _ in rows)
+    width = max(len(row[0]) for row in rows)
     for name, text in rows:
         print(f"{name:<{width}}  {text}")
     print(f"{'core':<{width}}  {_score(total)}")

@@ -375,7 +375,7 @@ def test_a_token_is_kept_for_its_lifetime(faults: FaultServer) -> None:
     cache = TokenCache()
     before = time.monotonic()
     query_images(images(faults, "org/app"), options(faults), cache=cache)
-    (token,) = cache.tokens.values()
+    (token,) = list(cache.tokens.values())
     # {"token": ...} without expires_in: 60 s, minus the 5 s margin.
     assert before + 55 <= token.expires_at <= time.monotonic() + 55
 

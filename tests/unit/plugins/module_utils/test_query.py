@@ -37,7 +37,7 @@ REPOSITORIES = {
 def registry(request: Request) -> Reply:
     match = re.fullmatch(r"/v2/(.+)/(tags/list|manifests/(.+))", request.path)
     assert match is not None, request.path
-    repository, _, reference = match.groups()
+    repository, _kind, reference = match.groups()
     tags = REPOSITORIES.get(repository)
     if tags is None:
         return json_reply({"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}, 404)

@@ -113,7 +113,7 @@ def test_without_retry_after_the_backoff_is_waited(faults: FaultServer) -> None:
 )
 def test_backoff_doubles_with_jitter_up_to_a_cap(attempt: int, ceiling: float) -> None:
     random.seed(attempt)
-    waits = [_backoff(attempt) for _ in range(2000)]
+    waits = [_backoff(attempt) for _sample in range(2000)]
     assert all(ceiling / 2 <= wait <= ceiling for wait in waits)
     # Jitter: the waits spread over the whole range.
     assert min(waits) < ceiling * 0.52 and max(waits) > ceiling * 0.98
