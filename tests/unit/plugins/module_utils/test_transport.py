@@ -32,6 +32,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.transp
     _backoff,
     _ca_bundle_from_environment,
     _dropped,
+    _reason,
     make_session,
     parse_retry_after,
     shared_session,
@@ -315,3 +316,46 @@ def _wrapped(cause: BaseException) -> BaseException:
 )
 def test_which_connection_failures_are_worth_another_try(exc: BaseException, dropped: bool) -> None:
     assert _dropped(exc) is dropped
+
+
+@pytest.mark.parametrize(
+    ("exc", "reason"),
+    [
+        # requests' ConnectionError wraps urllib3's MaxRetryError, which wraps the cause: the cause is shown.
+        (
+            requests.exceptions.ConnectionError(
+                urllib3.exceptions.MaxRetryError(
+                    None, "/v2/", urllib3.exceptions.ProtocolError("Connection aborted.", OSError("No route to host"))
+                )
+            ),
+            "No route to host",
+        ),
+        # urllib3 1.x names the connection object first: that noise goes.
+        (
+            OSError("<urllib3.connection.HTTPSConnection object at 0x7f3c>: Failed to establish a new connection"),
+            "Failed to establish a new connection",
+        ),
+        # An SSL error keeps its reason, not the C source line.
+        (
+            OSError(
+                "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate (_ssl.c:1006)"
+            ),
+            "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate",
+        ),
+        (RuntimeError("plain"), "plain"),
+    ],
+    ids=["wrapped", "urllib3-1", "ssl", "plain"],
+)
+def test_the_reason_a_connection_failed(exc: BaseException, reason: str) -> None:
+    assert _reason(exc) == reason
+
+
+def test_the_cause_is_found_through_context_too() -> None:
+    try:
+        try:
+            raise ConnectionResetError(104, "Connection reset by peer")
+        except ConnectionResetError:
+            raise RuntimeError("while reading")  # noqa: B904 - the context is the point
+    except RuntimeError as exc:
+        assert _dropped(exc) is True
+        assert _reason(exc) == "[Errno 104] Connection reset by peer"
