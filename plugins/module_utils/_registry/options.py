@@ -95,7 +95,7 @@ class ClientOptions:
             )
         if token:
             explicit: Identity | None = Identity(bearer_token=token, source="options")
-        elif username and password:
+        elif username:  # and password: they come together, checked above
             explicit = Identity(username=username, password=password, source="options")
         else:
             explicit = None

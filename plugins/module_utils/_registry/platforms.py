@@ -48,7 +48,7 @@ class Platform:
         return cls.of(parts[0], parts[1], parts[2] if len(parts) == 3 else "")
 
     @classmethod
-    def of(cls, os: str, architecture: str, variant: str = "") -> Platform:
+    def of(cls, os: str, architecture: str, variant: str) -> Platform:
         architecture = _ARCH_ALIASES.get(architecture.lower(), architecture.lower())
         variant = variant.lower()
         if architecture == "amd64":

@@ -307,9 +307,10 @@ def test_a_refused_platform_in_full() -> None:
                         "annotations": {"vnd.docker.reference.type": "attestation-manifest"},
                     },
                     {"platform": {"os": "linux", "architecture": "s390x"}, "annotations": "not a map"},
+                    {"platform": {"os": "linux", "architecture": "arm", "variant": "v6"}},
                 ]
             },
-            ["linux/unknown", "linux/arm64", "linux/s390x"],
+            ["linux/unknown", "linux/arm64", "linux/s390x", "linux/arm/v6"],
         ),
     ],
     ids=["empty", "not-a-list", "single", "not-a-map", "mixed"],

@@ -88,6 +88,19 @@ def test_a_404_outside_a_repository_is_not_a_missing_repository() -> None:
     assert str(error) == "GET https://auth.example/token: 404 Not Found; the registry refused the request"
 
 
+def test_a_status_without_reason_or_code_stands_alone() -> None:
+    error = failure(reply(500), None, "GET", "https://r.example/v2/")
+    assert str(error) == "GET https://r.example/v2/: 500; the registry failed; try again later"
+
+
+@pytest.mark.parametrize(("attempts", "said"), [(1, ""), (2, ", after 2 attempts")], ids=case_id)
+def test_a_second_attempt_is_counted(attempts: int, said: str) -> None:
+    answer = reply(502, reason="Bad Gateway")
+    answer.attempts = attempts
+    error = failure(answer, None, "GET", "https://r.example/v2/")
+    assert str(error) == f"GET https://r.example/v2/: 502 Bad Gateway{said}; the registry failed; try again later"
+
+
 def test_attempts_are_counted_in_the_summary() -> None:
     answer = reply(503, reason="Service Unavailable")
     answer.attempts = 3
