@@ -72,12 +72,19 @@ class RegistryClient:
         seen: set[str] = set()
         visited: set[str] = set()
         while url:
-            if url in visited or len(visited) >= MAX_PAGES:
+            if url in visited:
                 raise ProtocolError(
                     "registry sent a next-page Link that repeats an earlier page",
                     method="GET",
                     url=url,
                     hint="this is a registry bug; report it to the registry's operator",
+                )
+            if len(visited) >= MAX_PAGES:
+                raise ProtocolError(
+                    f"more than {MAX_PAGES:,} pages of tags; refusing to read on",
+                    method="GET",
+                    url=url,
+                    hint="set page_size higher, or report the repository to its operator",
                 )
             visited.add(url)
             response = self._get(url, ref, limit=MAX_PAGE_BODY)
@@ -136,7 +143,7 @@ class RegistryClient:
         if response.status_code == 404:
             return None
         if response.status_code != 200:
-            raise failure(response, ref, method, url)
+            raise failure(response, None, method, url)  # not a 404: no "repository not found"
         return response
 
     def _platforms(self, ref: ImageReference, body: t.Any) -> list[Platform]:

@@ -424,3 +424,42 @@ def test_a_refused_connection_is_one_attempt_without_backoff() -> None:
             registry.list_tags(ImageReference.parse(f"127.0.0.1:{port}/org/app"))
     assert len(attempts) == 1
     assert "cannot connect" in str(caught.value) and "attempts" not in str(caught.value)
+
+
+def _endless_pages(faults: FaultServer, tags_per_page: int = 1) -> None:
+    def handle(request: Request) -> Reply:
+        page = int(request.query.get("page", ["0"])[0])
+        tags = [f"{page}.{n}" for n in range(tags_per_page)]
+        return json_reply({"name": "org/app", "tags": tags}, headers=[("Link", f'<?page={page + 1}>; rel="next"')])
+
+    faults.handler = handle
+
+
+def test_paging_stops_at_the_page_limit(faults: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import client as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "MAX_PAGES", 3)
+    _endless_pages(faults)
+    with pytest.raises(ProtocolError) as caught:
+        client(faults).list_tags(ref(faults))
+    # Three pages read, the fourth refused before it is asked.
+    assert len(faults.requests) == 3
+    assert str(caught.value) == (
+        f"GET https://{faults.host}/v2/org/app/tags/list?page=3: more than 3 pages of tags; refusing to read on; set "
+        "page_size higher, or report the repository to its operator"
+    )
+
+
+def test_paging_stops_past_the_tag_limit(faults: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import client as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "MAX_TAGS", 4)
+    _endless_pages(faults, tags_per_page=2)
+    with pytest.raises(ProtocolError) as caught:
+        client(faults).list_tags(ref(faults))
+    # Four tags are within the limit; the fifth is one too many.
+    assert len(faults.requests) == 3
+    assert str(caught.value) == (
+        f"GET https://{faults.host}/v2/org/app/tags/list?page=2: more than 4 tags; refusing to read on; select tags "
+        "on the registry side, or report the repository to its operator"
+    )
