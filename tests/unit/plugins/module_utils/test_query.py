@@ -7,6 +7,7 @@ compared in full, which is what mutation testing (docs/testing.md) asked for.
 from __future__ import annotations
 
 import re
+import time
 import typing as t
 
 import pytest
@@ -210,3 +211,29 @@ def test_explicit_credentials_without_a_clear_registry_are_refused_before_any_re
     with pytest.raises(ConfigurationError) as caught:
         query_images(images, options)
     assert str(caught.value) == message
+
+
+def test_a_tag_pushed_while_waiting_is_found(faults: FaultServer) -> None:
+    asked = {"count": 0}
+
+    def handle(request: Request) -> Reply:
+        if "/manifests/" in request.path:
+            asked["count"] += 1
+            if asked["count"] < 3:
+                return json_reply({"errors": [{"code": "MANIFEST_UNKNOWN"}]}, 404)
+        return registry(request)
+
+    faults.handler = handle
+    started = time.monotonic()
+    (result,) = query(faults, ["org/app:1.0"], list_tags=False, wait_timeout=5, wait_interval=0.1)
+    assert (result["exists"], result["digest"]) == (True, digest("1.0"))
+    assert asked["count"] == 3
+    assert time.monotonic() - started < 2
+
+
+def test_waiting_stops_at_the_timeout_even_with_a_long_interval(server: FaultServer) -> None:
+    started = time.monotonic()
+    with pytest.raises(MissingTagsError):
+        query(server, ["org/app:2.5"], list_tags=False, wait_timeout=0.3, wait_interval=30)
+    assert time.monotonic() - started < 2
+    assert len([r for r in server.requests if "/manifests/" in r.path]) == 2
