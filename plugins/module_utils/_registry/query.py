@@ -73,7 +73,7 @@ class ImageResult:
         return result
 
     def missing_detail(self) -> str:
-        if self.exists and self.missing_platforms:
+        if self.missing_platforms:  # only ever set for an image that exists
             return f"it has {', '.join(self.platforms or []) or 'no platform'}"
         if self.nearest:
             return f"nearest: {', '.join(self.nearest)}"
@@ -90,7 +90,7 @@ class MissingTagsError(RegistryError):
         self.missing = missing
         heads = [
             f"{m.wanted} in {m.ref.name} lacks {', '.join(m.missing_platforms)}"
-            if m.exists and m.missing_platforms
+            if m.missing_platforms
             else f"{m.wanted} not found in {m.ref.name}"
             for m in missing
         ]

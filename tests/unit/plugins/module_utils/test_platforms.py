@@ -439,3 +439,20 @@ def test_a_missing_tag_and_a_missing_platform_together(faults: FaultServer) -> N
         f"2 required images are missing: nope not found in {faults.host}/org/app; single in "
         f"{faults.host}/org/app lacks linux/arm64 (it has linux/amd64)"
     )
+
+
+def test_several_missing_platforms_and_the_result_that_names_them(faults: FaultServer) -> None:
+    faults.handler = Registry()
+    with pytest.raises(MissingTagsError) as caught:
+        query(faults, ["index"], platforms=["linux/arm/v7", "linux/s390x", "linux/amd64"], fail_on_missing=True)
+    assert str(caught.value) == (
+        f"index in {faults.host}/org/app lacks linux/arm, linux/s390x; it has linux/amd64, linux/arm64"
+    )
+    (result,) = caught.value.results
+    shown = result.as_dict()
+    assert (shown["platforms"], shown["missing_platforms"], shown["exists"]) == (
+        ["linux/amd64", "linux/arm64"],
+        ["linux/arm", "linux/s390x"],
+        True,
+    )
+    assert "nearest" not in shown
