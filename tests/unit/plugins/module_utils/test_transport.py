@@ -359,3 +359,58 @@ def test_the_cause_is_found_through_context_too() -> None:
     except RuntimeError as exc:
         assert _dropped(exc) is True
         assert _reason(exc) == "[Errno 104] Connection reset by peer"
+
+
+def test_waits_for_dropped_connections_count_against_the_budget(
+    faults: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import transport as module  # noqa: PLC0415
+
+    monkeypatch.setattr(module, "_backoff", lambda attempt: 0.3)
+    faults.handler = script(Reply(reset=True))
+    with pytest.raises(RegistryConnectionError) as caught:
+        transport(faults, retries=10, max_wait=0.7).send("GET", f"{faults.url}/v2/")
+    # 0.3 s and 0.3 s fit in 0.7 s, a third wait would not: three attempts.
+    assert len(faults.requests) == 3
+    assert "(after 3 attempts)" in str(caught.value)
+
+
+def test_a_shorter_wait_does_not_cut_a_longer_hold(faults: FaultServer) -> None:
+    faults.handler = script(Reply(200))
+    sender = transport(faults)
+    sender._hold_back(faults.url, 0.6)
+    sender._hold_back(faults.url, 0.0)
+    started = time.monotonic()
+    sender.send("GET", f"{faults.url}/v2/")
+    assert time.monotonic() - started >= 0.55
+
+
+def test_redirects_are_followed_and_credentials_stay_on_their_origin(fault_pki: Path) -> None:
+    with FaultServer(fault_pki) as registry, FaultServer(fault_pki) as storage:
+        storage.handler = script(Reply(200, b"blob"))
+
+        def handle(request: Request) -> Reply:
+            if request.path == "/v2/org/app/blobs/x":
+                return Reply(307, b"", [("Location", "/v2/org/app/blobs/y")])
+            if request.path == "/v2/org/app/blobs/y":
+                return Reply(307, b"", [("Location", f"{storage.url}/bucket/y")])
+            return Reply(404)
+
+        registry.handler = handle
+        sender = Transport(make_session(), verify=registry.ca, timeout=5, policy=RetryPolicy())
+        reply = sender.send("GET", f"{registry.url}/v2/org/app/blobs/x", headers={"Authorization": "Bearer secret"})
+        assert (reply.status_code, reply.content) == (200, b"blob")
+        # Within the registry's origin the token goes along; to the storage on another port it does not.
+        assert [r.header("Authorization") for r in registry.requests] == ["Bearer secret", "Bearer secret"]
+        assert [r.header("Authorization") for r in storage.requests] == [None]
+
+
+def test_no_warning_per_request_when_certificates_are_not_verified(faults: FaultServer) -> None:
+    import warnings  # noqa: PLC0415
+
+    faults.handler = script(Reply(200))
+    sender = Transport(make_session(), verify=False, timeout=5, policy=RetryPolicy())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sender.send("GET", f"{faults.url}/v2/")
+    assert [str(w.message) for w in caught] == []
