@@ -201,10 +201,11 @@ def test_a_body_at_its_cap_is_read(faults: FaultServer) -> None:
     assert transport(faults).send("GET", f"{faults.url}/v2/", limit=1024).content == b"x" * 1024
 
 
-def test_an_error_body_is_cut_not_refused(faults: FaultServer) -> None:
-    faults.handler = script(Reply(404, b"e" * (MAX_ERROR_BODY * 3)))
+@pytest.mark.parametrize("status", [400, 404, 501])
+def test_an_error_body_is_cut_not_refused(faults: FaultServer, status: int) -> None:
+    faults.handler = script(Reply(status, b"e" * (MAX_ERROR_BODY * 3)))
     reply = transport(faults).send("GET", f"{faults.url}/v2/", limit=MAX_ERROR_BODY * 4)
-    assert reply.status_code == 404
+    assert reply.status_code == status
     assert reply.content == b"e" * (MAX_ERROR_BODY + 1)
 
 
