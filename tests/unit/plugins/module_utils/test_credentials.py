@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import typing as t
 import urllib.parse
 from pathlib import Path
@@ -74,6 +75,11 @@ KEYS = [
     KeyCase("alpine", {"index.docker.io": "alias", "docker.io": "exact", "registry-1.docker.io": "api"}, "exact"),
     KeyCase("ghcr.io/org/app", {"https://ghcr.io/v2/": "alias", "ghcr.io": "exact"}, "exact"),
     KeyCase("ghcr.io/org/app", {"ghcr.io": "exact", "https://ghcr.io": "alias"}, "exact"),
+    # A trailing slash is still the exact key; a v1/ or v2/ path is the host; stray slashes are ignored.
+    KeyCase("ghcr.io/org/app", {"https://ghcr.io": "alias", "ghcr.io/": "exact"}, "exact"),
+    KeyCase("ghcr.io/org/app", {"https://ghcr.io/v2/token": "host"}, "host"),
+    KeyCase("ghcr.io/org/app", {"https://ghcr.io/v1/x/y": "host"}, "host"),
+    KeyCase("r.example.com/team/app", {"r.example.com//team/": "team", "r.example.com": "host"}, "team"),
     # A namespace key still beats an exact host key: it is more specific.
     KeyCase("ghcr.io/org/app", {"ghcr.io": "exact", "https://ghcr.io/org": "org"}, "org"),
 ]
@@ -248,11 +254,15 @@ def test_identity_descriptions_never_hold_secrets() -> None:
         Identity(username="alice", password="pw-secret", source="options"),
         Identity(identity_token="rt-secret", source="/x/config.json (auths key 'ghcr.io')"),
         Identity(bearer_token="bearer-secret", source="options"),
+        Identity(username="robot", identity_token="rt-secret", source="docker-credential-acr via /x/config.json"),
+        Identity(),
     ]
     assert [i.describe() for i in identities] == [
         "user 'alice'",
         "an identity token (from /x/config.json (auths key 'ghcr.io'))",
         "the given token",
+        "an identity token of user 'robot' (from docker-credential-acr via /x/config.json)",
+        "anonymous access",
     ]
     for identity in identities:
         assert "secret" not in repr(identity) + identity.describe() + identity.cache_key
@@ -616,3 +626,37 @@ def test_identities_apart() -> None:
     assert Identity(password="one").basic_header() is None
     assert [Identity(**kind).anonymous for kind in ({}, {"username": "u"}, {"password": "p"})] == [True, True, False]
     assert not Identity(identity_token="rt").anonymous and not Identity(bearer_token="t").anonymous
+
+
+def test_a_config_path_through_a_file_is_no_file(tmp_path: Path) -> None:
+    (tmp_path / "not-a-dir").write_text("x")
+    write_config(
+        tmp_path / ".config" / "containers" / "auth.json", {"auths": {"ghcr.io": {"auth": basic_auth("p", "w")}}}
+    )
+    assert store(tmp_path, DOCKER_CONFIG=str(tmp_path / "not-a-dir")).identity_for(APP).username == "p"
+
+
+def test_anonymous_explicit_credentials_leave_the_files_in_charge(tmp_path: Path) -> None:
+    write_config(tmp_path / ".docker" / "config.json", {"auths": {"ghcr.io": {"auth": basic_auth("file", "pw")}}})
+    found = CredentialStore(explicit=Identity(source="options"), environ={"HOME": str(tmp_path)}).identity_for(APP)
+    assert found.username == "file"
+
+
+def _script_helper(directory: Path, body: str) -> dict[str, str]:
+    bin_dir = directory / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    helper = bin_dir / "docker-credential-script"
+    helper.write_text(f"#!{sys.executable}\nimport json, os, sys\n{body}\n")
+    helper.chmod(0o755)
+    write_config(directory / ".docker" / "config.json", {"credHelpers": {"ghcr.io": "script"}})
+    return {"HOME": str(directory), "PATH": f"{bin_dir}:/usr/bin:/bin"}
+
+
+def test_a_helper_runs_with_the_environment_it_was_given(tmp_path: Path) -> None:
+    env = _script_helper(tmp_path, 'print(json.dumps({"Username": os.environ["HOME"], "Secret": "s"}))')
+    assert CredentialStore(environ=env).identity_for(APP).username == str(tmp_path)
+
+
+def test_a_helper_saying_not_found_on_stderr_knows_nothing(tmp_path: Path) -> None:
+    env = _script_helper(tmp_path, 'sys.stderr.write("credentials not found in native keychain\\n"); sys.exit(1)')
+    assert CredentialStore(environ=env).identity_for(APP).anonymous
