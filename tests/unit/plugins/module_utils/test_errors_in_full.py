@@ -9,7 +9,9 @@ Against the scripted server on loopback (tests/kit/faults.py): these are replies
 from __future__ import annotations
 
 import base64
+import json
 import typing as t
+from pathlib import Path
 
 import pytest
 
@@ -310,3 +312,17 @@ def test_basic_challenge_without_realm_takes_credentials(faults: FaultServer) ->
     options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, credentials=Identity("ci", "pw"))
     (result,) = query_images([f"{faults.host}/org/app"], options)
     assert result.tags == ["1.0"]
+
+
+def test_the_client_options_reach_the_requests(faults: FaultServer, tmp_path: Path) -> None:
+    # auth_file is where the credentials come from; timeout bounds every request.
+    auth_file = tmp_path / "auth.json"
+    auth_file.write_text(json.dumps({"auths": {faults.host: {"auth": base64.b64encode(b"ci:pw").decode()}}}))
+    faults.handler = registry('Basic realm="registry"', accept=BASIC_PW)
+    options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, auth_file=str(auth_file))
+    (result,) = query_images([f"{faults.host}/org/app"], options)
+    assert result.tags == ["1.0"]
+    faults.handler = lambda request: Reply(200, b"{}", delay=1.5)
+    with pytest.raises(RegistryError) as caught:
+        query_images([f"{faults.host}/org/app"], ClientOptions(ca_path=faults.ca, timeout=0.5, environ=NO_FILES))
+    assert "no answer within 0.5 s" in str(caught.value)
