@@ -536,3 +536,23 @@ def test_a_scope_refused_on_a_plain_http_registry_gets_its_own_token(plain: Faul
         ["repository:org/a:pull", "repository:org/b:pull"],
         ["repository:org/b:pull"],
     ]
+
+
+def test_large_pages_are_read_on_every_path(faults: FaultServer) -> None:
+    # An open registry (no challenge at all), and the second image of a run (a token already held): pages over the
+    # 64 KiB of an error body are read whole on both.
+    tags = [f"1.0.{n}-build-{'x' * 20}" for n in range(4000)]
+    faults.handler = lambda request: json_reply({"name": "org/x", "tags": tags})
+    (open_result,) = query_images(images(faults, "org/open"), options(faults), QueryOptions.build(list_tags=True))
+    assert len(t.cast(list, open_result.tags)) == 4000
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-1"})
+        if request.header("Authorization") != "Bearer tok-1":
+            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+        return json_reply({"name": "org/x", "tags": tags})
+
+    faults.handler = handle
+    results = query_images(images(faults, "org/a", "org/b"), options(faults))
+    assert [len(t.cast(list, r.tags)) for r in results] == [4000, 4000]
