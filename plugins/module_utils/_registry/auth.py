@@ -192,15 +192,24 @@ class Authenticator:
         service = challenge.params.get("service", "")
         base = (realm, service, identity.cache_key)
         key = (*base, scope)
+
+        def usable(token: _Token | None) -> bool:
+            return token is not None and token.fresh and token.value != stale
+
+        with self.cache.lock:
+            if alone:
+                self.cache.alone.add(key)
+            held = self.cache.tokens.get(key)
+        if usable(held):
+            # The common case, without the fetch lock: requests with a held token never wait for another fetch.
+            return t.cast(_Token, held).value
         with self._lock(("token", base)):
             with self.cache.lock:
-                if alone:
-                    self.cache.alone.add(key)
                 held = self.cache.tokens.get(key)
                 alone = key in self.cache.alone
             # Another thread may have replaced the token while this one waited: one fetch serves them all.
-            if held is not None and held.fresh and held.value != stale:
-                return held.value
+            if usable(held):
+                return t.cast(_Token, held).value
             scopes = [scope] if alone else [scope, *self._companions(host, base, scope, identity)]
             token = self._fetch(realm, service, scopes, identity, url)
             with self.cache.lock:
