@@ -32,6 +32,8 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    # The client's port: requests on one kept-alive connection share it.
+    port: int = 0
 
     def header(self, name: str) -> str | None:
         for key, value in self.headers.items():
@@ -49,6 +51,10 @@ class Reply:
     delay: float = 0.0
     # Drop the connection with a TCP reset instead of answering.
     reset: bool = False
+    # Announce this Content-Length instead of the body's, send the body, then hold the connection open this many
+    # seconds before closing it: a server that stalls in the middle of a large body.
+    length: int | None = None
+    stall: float = 0.0
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -77,6 +83,7 @@ class FaultServer:
         self.requests: list[Request] = []
         self.handler: t.Callable[[Request], Reply] = lambda request: Reply(404)
         self._server: ThreadingHTTPServer | None = None
+        self._stopping = threading.Event()
 
     @property
     def ca(self) -> str:
@@ -93,6 +100,7 @@ class FaultServer:
 
     def start(self) -> FaultServer:
         owner = self
+        self._stopping.clear()
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -109,6 +117,7 @@ class FaultServer:
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers=dict(self.headers.items()),
                     body=self.rfile.read(length) if length else b"",
+                    port=self.client_address[1],
                 )
                 owner.requests.append(request)
                 reply = owner.handler(request)
@@ -124,12 +133,16 @@ class FaultServer:
                 self.send_response(reply.status)
                 for key, value in reply.headers:
                     self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Content-Length", str(len(data) if reply.length is None else reply.length))
                 self.end_headers()
                 if self.command != "HEAD":
                     # The client may have given up first (a timeout, a body it refused to read): expected.
                     with contextlib.suppress(BrokenPipeError, ConnectionResetError, ssl.SSLError):
                         self.wfile.write(data)
+                        self.wfile.flush()
+                if reply.stall:
+                    owner._stopping.wait(reply.stall)
+                    self.close_connection = True
 
             do_GET = do_HEAD = do_POST = _handle  # noqa: N815
 
@@ -144,6 +157,7 @@ class FaultServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

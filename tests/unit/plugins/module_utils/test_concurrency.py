@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import threading
 import time
+import typing as t
+from pathlib import Path
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import MultipleFailuresError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
@@ -103,3 +105,31 @@ def test_a_429_holds_back_every_request_to_that_registry(faults: FaultServer) ->
     during = [path for when, path in arrivals if refused_at < when < refused_at + 0.9]
     assert len(during) <= 1, during
     assert len(arrivals) == 9
+
+
+def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
+    # concurrency 1 bounds each registry, not the run: two registries are asked at the same time.
+    lock = threading.Lock()
+    in_flight: dict[str, int] = {}
+    most: dict[str, int] = {}
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token" or request.header("Authorization") != "Bearer tok-all":
+            return Counting()(request)
+        host = t.cast(str, request.header("Host"))
+        with lock:
+            for key in (host, "all"):
+                in_flight[key] = in_flight.get(key, 0) + 1
+                most[key] = max(most.get(key, 0), in_flight[key])
+        time.sleep(0.2)
+        with lock:
+            for key in (host, "all"):
+                in_flight[key] -= 1
+        return json_reply({"name": "x", "tags": [request.path.split("/")[3]]})
+
+    with FaultServer(fault_pki) as first, FaultServer(fault_pki) as second:
+        first.handler = second.handler = handle
+        texts = [f"{server.host}/org/r{n}" for server in (first, second) for n in range(2)]
+        results = query_images(texts, ClientOptions(ca_path=first.ca, environ=NO_FILES, concurrency=1))
+        assert most == {first.host: 1, second.host: 1, "all": 2}
+    assert [result.tags for result in results] == [["r0"], ["r1"], ["r0"], ["r1"]]

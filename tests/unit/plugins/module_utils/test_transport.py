@@ -415,3 +415,40 @@ def test_no_warning_per_request_when_certificates_are_not_verified(faults: Fault
         warnings.simplefilter("always")
         sender.send("GET", f"{faults.url}/v2/")
     assert [str(w.message) for w in caught] == []
+
+
+def test_a_hold_on_one_registry_does_not_slow_another(fault_pki: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    with FaultServer(fault_pki) as busy, FaultServer(fault_pki) as calm:
+        busy.handler = script(Reply(429, b"", [("Retry-After", "2")]), Reply(200, b"busy"))
+        calm.handler = script(Reply(200, b"calm"))
+        sender = Transport(make_session(), verify=busy.ca, timeout=5, policy=RetryPolicy())
+        with ThreadPoolExecutor(1) as pool:
+            held = pool.submit(sender.send, "GET", f"{busy.url}/v2/")
+            deadline = time.monotonic() + 5
+            while not busy.requests and time.monotonic() < deadline:
+                time.sleep(0.02)
+            time.sleep(0.2)  # the 429 has been read and the hold set
+            started = time.monotonic()
+            reply = sender.send("GET", f"{calm.url}/v2/")
+            elapsed = time.monotonic() - started
+            assert held.result().content == b"busy"
+        # The other registry answers at once while the busy one is held back for 2 s.
+        assert (reply.content, reply.attempts) == (b"calm", 1)
+        assert elapsed < 1.0
+        assert len(busy.requests) == 2
+
+
+@pytest.mark.parametrize("status", [200, 404])
+def test_a_server_stalling_in_a_large_body_is_not_waited_for(faults: FaultServer, status: int) -> None:
+    # The server announces 1 MiB, sends 128 KiB and then stalls: what is over the cap is not read, nor waited for.
+    faults.handler = script(Reply(status, b"x" * (128 * 1024), length=1024 * 1024, stall=10))
+    started = time.monotonic()
+    if status == 200:
+        with pytest.raises(ProtocolError, match="response body is larger than 64 KiB"):
+            transport(faults, timeout=3).send("GET", f"{faults.url}/v2/", limit=64 * 1024)
+    else:
+        reply = transport(faults, timeout=3).send("GET", f"{faults.url}/v2/")
+        assert (reply.status_code, len(reply.content)) == (404, MAX_ERROR_BODY + 1)
+    assert time.monotonic() - started < 2.0
