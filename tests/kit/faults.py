@@ -84,6 +84,8 @@ class FaultServer:
         self.handler: t.Callable[[Request], Reply] = lambda request: Reply(404)
         self._server: ThreadingHTTPServer | None = None
         self._stopping = threading.Event()
+        self._open = 0
+        self._open_lock = threading.Lock()
 
     @property
     def ca(self) -> str:
@@ -93,6 +95,12 @@ class FaultServer:
     def host(self) -> str:
         assert self._server is not None
         return f"127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def open_connections(self) -> int:
+        """Connections the server still holds open (a client that keeps them alive, or has not closed them)."""
+        with self._open_lock:
+            return self._open
 
     @property
     def url(self) -> str:
@@ -107,6 +115,18 @@ class FaultServer:
 
             def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002
                 pass
+
+            def setup(self) -> None:
+                with owner._open_lock:
+                    owner._open += 1
+                super().setup()
+
+            def finish(self) -> None:
+                try:
+                    super().finish()
+                finally:
+                    with owner._open_lock:
+                        owner._open -= 1
 
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)

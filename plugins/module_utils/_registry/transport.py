@@ -231,8 +231,8 @@ class Transport:
 
 
 def _read(response: requests.Response, limit: int, method: str, shown: str) -> bytes:
-    if method == "HEAD":
-        return b""
+    # Read to the end even when there is nothing to read (HEAD): a body read to its end lets the connection be kept
+    # alive; closing a reply not read through closes its connection too.
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_content(_CHUNK):

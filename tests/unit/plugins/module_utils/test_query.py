@@ -11,6 +11,7 @@ import time
 import typing as t
 
 import pytest
+import requests
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
@@ -20,6 +21,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import Selection
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 
 NO_FILES = {"HOME": "/nonexistent"}
@@ -237,3 +239,31 @@ def test_waiting_stops_at_the_timeout_even_with_a_long_interval(server: FaultSer
         query(server, ["org/app:2.5"], list_tags=False, wait_timeout=0.3, wait_interval=30)
     assert time.monotonic() - started < 2
     assert len([r for r in server.requests if "/manifests/" in r.path]) == 2
+
+
+def test_a_session_given_stays_open_for_the_next_query(server: FaultServer) -> None:
+    # The lookup keeps its session between calls: the second query goes over the first one's connection.
+    options = ClientOptions(ca_path=server.ca, environ=NO_FILES, concurrency=1)
+    session = make_session()
+    try:
+        query_images([f"{server.host}/org/app:1.0"], options, session=session)
+        query_images([f"{server.host}/org/py:3.12"], options, session=session)
+        assert server.open_connections == 1
+    finally:
+        session.close()
+    assert len(server.requests) == 4
+    assert len({request.port for request in server.requests}) == 1
+
+
+def test_a_session_of_its_own_is_closed_at_the_end(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import query as module  # noqa: PLC0415
+
+    # Hold on to the session it makes, so that only closing it can close its connection.
+    held: list[requests.Session] = []
+    made = module.make_session
+    monkeypatch.setattr(module, "make_session", lambda **kwargs: held.append(made(**kwargs)) or held[-1])
+    query_images([f"{server.host}/org/app:1.0"], ClientOptions(ca_path=server.ca, environ=NO_FILES, concurrency=1))
+    deadline = time.monotonic() + 2
+    while server.open_connections and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert (len(held), server.open_connections) == (1, 0)
