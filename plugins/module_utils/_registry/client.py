@@ -89,7 +89,11 @@ class RegistryClient:
             visited.add(url)
             response = self._get(url, ref, limit=MAX_PAGE_BODY)
             body = json_body(response, "GET", url)
-            page = body.get("tags") if isinstance(body, dict) else None
+            if not isinstance(body, dict):
+                raise ProtocolError(
+                    f"tag list is of type {type(body).__name__}, expected an object with 'tags'", method="GET", url=url
+                )
+            page = body.get("tags")
             if page is not None and not isinstance(page, list):
                 raise ProtocolError(
                     f"tag list has 'tags' of type {type(page).__name__}, expected a list", method="GET", url=url

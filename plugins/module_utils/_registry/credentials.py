@@ -209,18 +209,19 @@ def _best_key(keys: t.Iterable[str], ref: ImageReference) -> str | None:
     """The most specific key that covers the image: longest matching namespace first, and among keys for the
     same namespace the one that names the registry exactly (``docker.io``) before an alias of it
     (``index.docker.io``, ``https://index.docker.io/v1/``), whatever their order in the file (containers/image
-    looks for exact keys before normalized ones)."""
-    best: tuple[int, bool, str] | None = None
+    looks for exact keys before normalized ones); among keys that rank the same, the first in the file."""
+    best: str | None = None
+    best_rank = (-1, False)
     for key in keys:
         host, path = _normalize_key(key)
         if host != ref.registry:
             continue
         if path and ref.repository != path and not ref.repository.startswith(path + "/"):
             continue
-        exact = key.strip().rstrip("/") == (f"{ref.registry}/{path}" if path else ref.registry)
-        if best is None or (len(path), exact) > best[:2]:
-            best = (len(path), exact, key)
-    return best[2] if best else None
+        rank = (len(path), key.strip().rstrip("/") == (f"{ref.registry}/{path}" if path else ref.registry))
+        if rank > best_rank:
+            best, best_rank = key, rank
+    return best
 
 
 def _from_config(

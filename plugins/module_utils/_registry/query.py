@@ -270,9 +270,8 @@ def _describe(run: _Run, result: ImageResult, selection: Selection, missing: lis
 
 
 def _wait(run: _Run, pending: list[ImageResult], query: QueryOptions) -> float:
-    """Poll the missing tags until they all exist or ``wait_timeout`` passes; return seconds waited."""
-    if not pending or query.wait_timeout <= 0:
-        return 0.0
+    """Poll the missing tags until they all exist or ``wait_timeout`` passes; return seconds waited (0.0 when
+    nothing is missing or there is no wait)."""
     started = time.monotonic()
     deadline = started + query.wait_timeout
     while pending:

@@ -25,6 +25,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
     NotFoundError,
     ProtocolError,
     RateLimitedError,
+    RegistryConnectionError,
     RegistryError,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
@@ -462,4 +463,32 @@ def test_paging_stops_past_the_tag_limit(faults: FaultServer, monkeypatch: pytes
     assert str(caught.value) == (
         f"GET https://{faults.host}/v2/org/app/tags/list?page=2: more than 4 tags; refusing to read on; select tags "
         "on the registry side, or report the repository to its operator"
+    )
+
+
+@pytest.mark.parametrize(
+    ("listed", "url"),
+    [
+        # Docker Hub is named docker.io and answers on registry-1.docker.io: either name makes it plain HTTP.
+        ("docker.io", "http://registry-1.docker.io/v2/library/alpine/tags/list"),
+        ("registry-1.docker.io", "http://registry-1.docker.io/v2/library/alpine/tags/list"),
+        ("quay.io", "https://registry-1.docker.io/v2/library/alpine/tags/list"),
+    ],
+    ids=case_id,
+)
+def test_http_registries_by_either_name_of_docker_hub(listed: str, url: str) -> None:
+    from tests.unit.plugins.module_utils.test_realm_rules import RecordingAdapter  # noqa: PLC0415
+
+    session = make_session()
+    recorder = RecordingAdapter()
+    session.mount("http://", recorder)
+    session.mount("https://", recorder)
+    registry = RegistryClient(session, ClientOptions(http_registries=[listed], timeout=5, environ=NO_FILES))
+    with pytest.raises(RegistryConnectionError) as caught:
+        registry.list_tags(ImageReference.parse("alpine"))
+    # Recorded, not connected: no test reaches Docker Hub.
+    assert recorder.attempts == [url]
+    assert str(caught.value) == (
+        f"GET {url}: cannot connect: a test must not connect here; check the registry host and port, and that it is "
+        "reachable from where the task runs"
     )

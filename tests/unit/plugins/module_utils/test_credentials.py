@@ -82,6 +82,16 @@ KEYS = [
     KeyCase("r.example.com/team/app", {"r.example.com//team/": "team", "r.example.com": "host"}, "team"),
     # A namespace key still beats an exact host key: it is more specific.
     KeyCase("ghcr.io/org/app", {"ghcr.io": "exact", "https://ghcr.io/org": "org"}, "org"),
+    # Keys that do not cover the image do not end the search, wherever they stand.
+    KeyCase("r.example.com/teamwork/app", {"r.example.com/team": "team", "r.example.com": "host"}, "host"),
+    KeyCase("ghcr.io/org/app", {"quay.io": "quay", "ghcr.io/other": "other", "ghcr.io/org": "org"}, "org"),
+    # For a namespace too, the exact key beats an alias of it, whatever the order.
+    KeyCase("r.example.com/team/app", {"https://r.example.com/team/": "alias", "r.example.com/team": "exact"}, "exact"),
+    KeyCase("r.example.com/team/app", {"r.example.com/team": "exact", "https://r.example.com/team": "alias"}, "exact"),
+    # Keys that rank the same: the first in the file. containers/image leaves this to Go's map order; docker reads
+    # only the key it wrote itself (https://index.docker.io/v1/ for Docker Hub).
+    KeyCase("alpine", {"index.docker.io": "first", "https://index.docker.io/v1/": "second"}, "first"),
+    KeyCase("alpine", {"https://index.docker.io/v1/": "first", "index.docker.io": "second"}, "first"),
 ]
 
 
@@ -143,6 +153,8 @@ def test_identity_token_entries(tmp_path: Path) -> None:
     found = store(tmp_path).identity_for(ImageReference.parse("myacr.azurecr.io/app"))
     assert who(found) == ("00000000-0000-0000-0000-000000000000", None, "rt")
     assert "rt" not in repr(found)
+    # Where it came from, for the hint when the token service refuses it.
+    assert found.source == f"{tmp_path}/.docker/config.json (auths key 'myacr.azurecr.io')"
 
 
 @pytest.mark.parametrize(
@@ -506,6 +518,9 @@ def test_an_empty_credentials_file_is_skipped(tmp_path: Path, content: str) -> N
         ({"identitytoken": "rt"}, (None, None, "rt")),
         ({"identitytoken": "rt", "username": "u"}, ("u", None, "rt")),
         ({"identitytoken": ""}, None),
+        # A token that is not a string is no token: the password in the entry answers.
+        ({"identitytoken": 12345, "auth": basic_auth("a", "b")}, ("a", "b", None)),
+        ({"identitytoken": ["rt"]}, None),
         ("not a map", None),
     ],
     ids=case_id,
@@ -660,3 +675,27 @@ def test_a_helper_runs_with_the_environment_it_was_given(tmp_path: Path) -> None
 def test_a_helper_saying_not_found_on_stderr_knows_nothing(tmp_path: Path) -> None:
     env = _script_helper(tmp_path, 'sys.stderr.write("credentials not found in native keychain\\n"); sys.exit(1)')
     assert CredentialStore(environ=env).identity_for(APP).anonymous
+
+
+def test_a_helper_failing_with_bytes_that_are_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    env = _script_helper(tmp_path, 'sys.stderr.buffer.write(b"\\xff\\xfe not found?\\n"); sys.exit(2)')
+    with pytest.raises(CredentialHelperError) as caught:
+        CredentialStore(environ=env).identity_for(APP)
+    config = tmp_path / ".docker" / "config.json"
+    assert str(caught.value) == (
+        f"credential helper docker-credential-script (named in {config}) failed for ghcr.io with exit code 2; run "
+        "'docker-credential-script get' by hand to see why"
+    )
+
+
+def test_a_helper_identity_names_its_helper_and_file(tmp_path: Path) -> None:
+    helper = Helper(tmp_path)
+    helper.answer({"ghcr.io": {"Username": "u", "Secret": "pw"}})
+    write_config(tmp_path / ".docker" / "config.json", {"credHelpers": {"ghcr.io": "kittest"}})
+    found = CredentialStore(environ={"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"}).identity_for(
+        APP
+    )
+    assert (who(found), found.source) == (
+        ("u", "pw", None),
+        f"docker-credential-kittest via {tmp_path}/.docker/config.json",
+    )

@@ -255,6 +255,13 @@ CASES = [
         {"method": "GET", "url": "{url}/v2/org/app/tags/list"},
     ),
     Case(
+        "tag-list-not-an-object",
+        registry(answer=json_reply(["1.0", "2.0"])),
+        "ProtocolError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: tag list is of type list, expected an object with 'tags'",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list"},
+    ),
+    Case(
         "next-page-on-another-origin",
         registry(
             answer=json_reply(
