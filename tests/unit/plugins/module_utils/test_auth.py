@@ -556,3 +556,74 @@ def test_large_pages_are_read_on_every_path(faults: FaultServer) -> None:
     faults.handler = handle
     results = query_images(images(faults, "org/a", "org/b"), options(faults))
     assert [len(t.cast(list, r.tags)) for r in results] == [4000, 4000]
+
+
+# --- A registry that changes its mind mid-run: another scheme, or a token refused twice ---
+
+CI = Identity(username="ci", password="pw")
+BASIC_CI = "Basic " + base64.b64encode(b"ci:pw").decode()
+
+
+def switching(first: str, then: str) -> t.Callable[[Request], Reply]:
+    """org/a is behind ``first`` ("bearer" or "basic"), org/b behind ``then``: the scheme the registry asks for
+    changes between two images of one run."""
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-1"})
+        scheme = first if "/org/a/" in request.path else then
+        accepted = "Bearer tok-1" if scheme == "bearer" else BASIC_CI
+        if request.header("Authorization") == accepted:
+            return json_reply({"name": "org/x", "tags": ["1.0"]})
+        challenge = 'Bearer realm="/token",service="reg"' if scheme == "bearer" else 'Basic realm="reg"'
+        return json_reply(DENIED, 401, [("WWW-Authenticate", challenge)])
+
+    return handle
+
+
+@pytest.mark.parametrize(("first", "then"), [("bearer", "basic"), ("basic", "bearer")], ids=case_id)
+def test_a_registry_that_changes_its_scheme_mid_run_gets_what_it_asks_for(
+    faults: FaultServer, first: str, then: str
+) -> None:
+    faults.handler = switching(first, then)
+    results = query_images(images(faults, "org/a", "org/b"), options(faults, credentials=CI))
+    assert [r.tags for r in results] == [["1.0"], ["1.0"]]
+    # org/b: what worked for org/a, refused with the other challenge, then what that challenge asks for.
+    sent = [(r.path, r.header("Authorization")) for r in faults.requests if r.path == "/v2/org/b/tags/list"]
+    expected = ["Bearer tok-1", BASIC_CI] if first == "bearer" else [BASIC_CI, "Bearer tok-1"]
+    assert sent == [("/v2/org/b/tags/list", value) for value in expected]
+
+
+def test_a_registry_that_turns_to_basic_for_an_anonymous_run_says_credentials_are_needed(
+    faults: FaultServer,
+) -> None:
+    faults.handler = switching("bearer", "basic")
+    with pytest.raises(AuthenticationError) as caught:
+        query_images(images(faults, "org/a", "org/b"), options(faults))
+    assert str(caught.value) == (
+        f"{faults.host}/org/b: GET {faults.url}/v2/org/b/tags/list: 401 UNAUTHORIZED: the registry requires "
+        "credentials (Basic challenge); set username and password for this registry, or log in with docker login or "
+        "podman login"
+    )
+
+
+def test_a_held_token_refused_and_its_replacement_too_is_the_end(faults: FaultServer) -> None:
+    # org/b refuses every token: the shared one it was sent, then a fresh one; then it is not found.
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": f"tok-{len(token_requests(faults))}"})
+        if request.header("Authorization") == "Bearer tok-1" and "/org/a/" in request.path:
+            return json_reply({"name": "org/a", "tags": ["1.0"]})
+        return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token",service="reg"')])
+
+    faults.handler = handle
+    with pytest.raises(RegistryError) as caught:
+        query_images(images(faults, "org/a", "org/b"), options(faults, credentials=CI))
+    assert str(caught.value) == (
+        f"{faults.host}/org/b: GET {faults.url}/v2/org/b/tags/list: 401 UNAUTHORIZED (authentication required): the "
+        "registry rejected the credentials of user 'ci'; check username and password"
+    )
+    assert [r.header("Authorization") for r in faults.requests if "/org/b/" in r.path] == [
+        "Bearer tok-1",
+        "Bearer tok-2",
+    ]
