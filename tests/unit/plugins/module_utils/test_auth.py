@@ -351,6 +351,8 @@ def test_token_lifetime(body: dict[str, t.Any], expected: float) -> None:
         "2026-11-30T12:59:00+01:00",
         "2026-11-30T12:59:00+0100",
         "2026-11-30T10:59:00-01:00",
+        "2026-11-30T17:29:00+05:30",  # a zone with minutes (India)
+        "2026-11-30T06:14:00-0545",
     ],
     ids=case_id,
 )

@@ -699,3 +699,16 @@ def test_a_helper_identity_names_its_helper_and_file(tmp_path: Path) -> None:
         ("u", "pw", None),
         f"docker-credential-kittest via {tmp_path}/.docker/config.json",
     )
+
+
+def test_a_store_identity_names_its_helper_and_file_and_a_store_that_is_no_name_is_none(tmp_path: Path) -> None:
+    helper = Helper(tmp_path)
+    helper.answer({"ghcr.io": {"Username": "u", "Secret": "pw"}})
+    config = write_config(tmp_path / ".docker" / "config.json", {"credsStore": "kittest"})
+    environ = {"HOME": str(tmp_path), "PATH": f"{helper.bin}:{os.environ['PATH']}"}
+    found = CredentialStore(environ=environ).identity_for(APP)
+    assert (who(found), found.source) == (("u", "pw", None), f"docker-credential-kittest via {config}")
+    # A credsStore that is not a name is no store: the auths entry answers, no helper is looked for.
+    write_config(config, {"credsStore": 7, "auths": {"ghcr.io": {"auth": basic_auth("file", "pw")}}})
+    assert who(CredentialStore(environ=environ).identity_for(APP)) == ("file", "pw", None)
+    assert helper.calls == ["ghcr.io"]
