@@ -3,7 +3,9 @@
 Starts two test kits: a near one (loopback) and a far one, whose token registry and token service sit behind a
 proxy that adds ``--delay`` seconds (default 0.05) to every round trip, like a registry on another continent.
 Each case is a whole ``ansible-playbook`` run (what a user waits for), repeated ``--runs`` times; the table shows
-the median wall time and the requests the registry and its token service received in one run (from their logs).
+the median wall time and the requests the registry and its token service received in one run (from their logs);
+on the far registry also the connections opened to them (from the proxy's log): each costs a TCP and a TLS
+handshake, two round trips or more.
 
     .venv/bin/python -m benchmarks.bench [--runs 5] [--delay 0.05] [--images 20]
 
@@ -89,7 +91,12 @@ def log_lines(state: dict[str, t.Any]) -> int:
     return requests + len((directory / "token-server.log").read_text().splitlines())
 
 
-def run_case(state: dict[str, t.Any], directory: Path, case: Case, runs: int) -> tuple[float, int]:
+def connections(state: dict[str, t.Any]) -> int | None:
+    log = Path(state["dir"]) / "delay.log"
+    return sum(1 for line in log.read_text().splitlines() if line.startswith("connection ")) if log.exists() else None
+
+
+def run_case(state: dict[str, t.Any], directory: Path, case: Case, runs: int) -> tuple[float, int, int | None]:
     path = playbook(directory, case)
     env = {
         **os.environ,
@@ -110,17 +117,20 @@ def run_case(state: dict[str, t.Any], directory: Path, case: Case, runs: int) ->
         f"skopeo_certs={directory / 'certs'}",
         str(path),
     ]
-    times, requests = [], 0
+    times, requests, opened = [], 0, None
     for _run in range(runs + 1):  # the first run warms caches and is not counted
         before = log_lines(state)
+        connected = connections(state)
         started = time.perf_counter()
         done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - started
         if done.returncode != 0:
             raise RuntimeError(f"{case.name} failed:\n{done.stdout[-3000:]}{done.stderr[-2000:]}")
         requests = log_lines(state) - before
+        after = connections(state)
+        opened = None if after is None or connected is None else after - connected
         times.append(elapsed)
-    return statistics.median(times[1:]), requests
+    return statistics.median(times[1:]), requests, opened
 
 
 def main() -> int:
@@ -136,7 +146,7 @@ def main() -> int:
     skopeo = shutil.which("skopeo") is not None
     if not skopeo:
         print("skopeo is not installed (apt-get install skopeo): its rows are left out", file=sys.stderr)
-    results: dict[str, dict[str, tuple[float, int]]] = {}
+    results: dict[str, dict[str, tuple[float, int, int | None]]] = {}
     for label, delay in (("near", 0.0), (f"far ({args.delay * 1000:g} ms)", args.delay)):
         directory = Path(tempfile.mkdtemp(prefix="tagscope-bench-"))
         kit = Kit(directory / "kit")
@@ -152,12 +162,12 @@ def main() -> int:
             kit.down()
             shutil.rmtree(directory, ignore_errors=True)
     labels = list(next(iter(results.values())))
-    header = f"| case | {' | '.join(f'{label}: median s | requests' for label in labels)} |"
-    print(header)
-    print("|---|" + "---:|---:|" * len(labels))
+    near, far = labels
+    print(f"| case | {near}: median s | requests | {far}: median s | requests | connections |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, by_label in results.items():
-        cells = " | ".join(f"{by_label[label][0]:.2f} | {by_label[label][1]}" for label in labels)
-        print(f"| {name} | {cells} |")
+        (near_time, near_requests, _), (far_time, far_requests, opened) = by_label[near], by_label[far]
+        print(f"| {name} | {near_time:.2f} | {near_requests} | {far_time:.2f} | {far_requests} | {opened} |")
     print(f"\n{args.runs} runs each after one warm-up, medians; whole ansible-playbook runs on this machine.")
     return 0
 

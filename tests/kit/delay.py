@@ -6,7 +6,8 @@ TLS passes through untouched, so certificates stay valid.
 
     python -m tests.kit.delay PORTS_FILE DELAY UPSTREAM_PORT [UPSTREAM_PORT ...]
 
-listens on one free port per upstream and writes ``{"<upstream>": <port>, ...}`` to PORTS_FILE.
+listens on one free port per upstream and writes ``{"<upstream>": <port>, ...}`` to PORTS_FILE. Prints one line
+per connection it accepts (``connection <upstream>``): how many TCP and TLS handshakes a client paid for.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, half
 
 async def _serve(upstream: int, delay: float) -> asyncio.AbstractServer:
     async def handle(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        print(f"connection {upstream}", flush=True)
         try:
             server_reader, server_writer = await asyncio.open_connection("127.0.0.1", upstream)
         except OSError:
