@@ -8,6 +8,8 @@ import time
 import typing as t
 from pathlib import Path
 
+import pytest
+
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import MultipleFailuresError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
@@ -133,3 +135,52 @@ def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
         results = query_images(texts, ClientOptions(ca_path=first.ca, environ=NO_FILES, concurrency=1))
         assert most == {first.host: 1, second.host: 1, "all": 2}
     assert [result.tags for result in results] == [["r0"], ["r1"], ["r0"], ["r1"]]
+
+
+class Gathering:
+    """A registry that answers manifests and tag lists only once ``parties`` requests of that kind are in flight
+    together: every run below has that many connections in use at once, whatever the machine's speed."""
+
+    def __init__(self, parties: int) -> None:
+        self.barriers = {kind: threading.Barrier(parties, timeout=10) for kind in ("manifests", "tags")}
+
+    def __call__(self, request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-all"})
+        if request.header("Authorization") != "Bearer tok-all":
+            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        self.barriers["manifests" if "/manifests/" in request.path else "tags"].wait()
+        if "/manifests/" in request.path:
+            return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "a" * 64)])
+        return json_reply({"name": "x", "tags": ["1.0"]})
+
+
+def test_connections_are_kept_for_every_request_in_flight(faults: FaultServer) -> None:
+    # The pool keeps as many connections as requests may be in flight: the tag lists after the manifest checks
+    # go over the same 12 connections; none is closed and opened again (each costs a TCP and a TLS handshake).
+    faults.handler = Gathering(12)
+    texts = [f"{faults.host}/org/r{n:02d}:1.0" for n in range(12)]
+    results = query_images(texts, ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=12))
+    assert [result.exists for result in results] == [True] * 12
+    assert len({request.port for request in faults.requests}) == 12
+
+
+def test_the_process_wide_session_keeps_connections_for_the_highest_concurrency(
+    faults: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry import transport  # noqa: PLC0415
+
+    monkeypatch.setattr(transport, "_SHARED", [])  # as in a new process
+    session = transport.shared_session()
+    assert session is transport.shared_session()
+    assert (session.trust_env, session.headers["User-Agent"]) == (False, "tagscope.registry")
+    faults.handler = Gathering(64)
+    texts = [f"{faults.host}/org/r{n:02d}:1.0" for n in range(64)]
+    options = ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=64)
+    try:
+        # Two runs of the lookup at the highest concurrency: the second opens no connection.
+        for _run in range(2):
+            query_images(texts, options, session=session)
+    finally:
+        session.close()
+    assert len({request.port for request in faults.requests}) == 64
