@@ -165,11 +165,19 @@ class CredentialStore:
 
 def _read(path: Path) -> dict[str, t.Any] | None:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
         raise ConfigurationError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    try:
+        # UTF-8 whatever the host's locale, as docker and podman write it.
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigurationError(
+            f"credentials file {path} is not UTF-8 (byte {exc.start})",
+            hint="save it as UTF-8, or point auth_file at another file",
+        ) from None
     return _parse(text, f"credentials file {path}")
 
 

@@ -132,6 +132,11 @@ def test_auth_file_option_is_the_only_file(tmp_path: Path) -> None:
         ImageReference.parse("ghcr.io/org/app")
     )
     assert found.anonymous
+    write_config(chosen, {"auths": {"ghcr.io": {"auth": basic_auth("chosen", "pw")}}})
+    found = CredentialStore(auth_file=str(chosen), environ={"HOME": str(tmp_path)}).identity_for(
+        ImageReference.parse("ghcr.io/org/app")
+    )
+    assert (found.username, found.source) == ("chosen", f"{chosen} (auths key 'ghcr.io')")
     with pytest.raises(ConfigurationError, match=r"auth_file '/nonexistent\.json' does not exist"):
         CredentialStore(auth_file="/nonexistent.json").identity_for(ImageReference.parse("ghcr.io/org/app"))
 
@@ -712,3 +717,27 @@ def test_a_store_identity_names_its_helper_and_file_and_a_store_that_is_no_name_
     write_config(config, {"credsStore": 7, "auths": {"ghcr.io": {"auth": basic_auth("file", "pw")}}})
     assert who(CredentialStore(environ=environ).identity_for(APP)) == ("file", "pw", None)
     assert helper.calls == ["ghcr.io"]
+
+
+def test_a_credentials_file_that_is_not_utf8_is_a_clear_error(tmp_path: Path) -> None:
+    # Read as UTF-8 whatever the locale of the host (docker and podman write UTF-8); Latin-1 is refused, not guessed.
+    config = tmp_path / ".docker" / "config.json"
+    config.parent.mkdir()
+    config.write_bytes(b'{"auths": {"ghcr.io": {"username": "j\xf6rg", "password": "pw"}}}')
+    with pytest.raises(ConfigurationError) as caught:
+        store(tmp_path).identity_for(APP)
+    assert str(caught.value) == (
+        f"credentials file {config} is not UTF-8 (byte 37); save it as UTF-8, or point auth_file at another file"
+    )
+    config.write_bytes('{"auths": {"ghcr.io": {"username": "jörg", "password": "pw"}}}'.encode())
+    assert who(store(tmp_path).identity_for(APP)) == ("jörg", "pw", None)
+
+
+def test_without_an_environment_the_process_environment_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(tmp_path / ".docker" / "config.json", {"auths": {"ghcr.io": {"auth": basic_auth("env", "pw")}}})
+    for name in ("REGISTRY_AUTH_FILE", "DOCKER_AUTH_CONFIG", "DOCKER_CONFIG", "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert who(CredentialStore().identity_for(APP)) == ("env", "pw", None)
