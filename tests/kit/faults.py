@@ -55,6 +55,8 @@ class Reply:
     # seconds before closing it: a server that stalls in the middle of a large body.
     length: int | None = None
     stall: float = 0.0
+    # The reason phrase of the status line; None for the standard one, "" for none at all.
+    reason: str | None = None
 
     def payload(self) -> bytes:
         if isinstance(self.body, bytes):
@@ -150,7 +152,7 @@ class FaultServer:
                     self.wfile = io.BytesIO()  # what the base class flushes after us goes nowhere
                     return
                 data = reply.payload()
-                self.send_response(reply.status)
+                self.send_response(reply.status, reply.reason)
                 for key, value in reply.headers:
                     self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data) if reply.length is None else reply.length))

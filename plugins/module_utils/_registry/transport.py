@@ -50,6 +50,7 @@ MAX_ERROR_BODY = 64 * 1024
 MAX_TOKEN_BODY = 1024 * 1024
 MAX_MANIFEST_BODY = 4 * 1024 * 1024
 MAX_PAGE_BODY = 16 * 1024 * 1024
+_REGISTRIES_KEPT = 32
 _CHUNK = 64 * 1024
 
 
@@ -248,7 +249,8 @@ def _read(response: requests.Response, limit: int, method: str, shown: str) -> b
                 status=response.status_code,
                 hint="the server misbehaves; refusing to read more",
             )
-    return b"".join(chunks)[: limit + 1] if response.status_code >= 400 else b"".join(chunks)
+    # A body within its cap is whole; an error body is cut just past the cap (an excerpt shows that it was cut).
+    return b"".join(chunks)[: limit + 1]
 
 
 def _backoff(attempt: int) -> float:
@@ -307,7 +309,9 @@ def make_session(pool_size: int = 10) -> requests.Session:
     session = requests.Session()
     session.trust_env = False
     session.headers["User-Agent"] = USER_AGENT
-    adapter = requests.adapters.HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size)
+    # pool_maxsize: connections kept per registry; pool_connections: registries whose connections are kept (more
+    # than a run names in practice; a run over more registries than that opens connections again).
+    adapter = requests.adapters.HTTPAdapter(pool_connections=_REGISTRIES_KEPT, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

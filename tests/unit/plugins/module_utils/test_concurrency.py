@@ -3,6 +3,7 @@ every request to that registry."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import typing as t
@@ -155,14 +156,19 @@ class Gathering:
         return json_reply({"name": "x", "tags": ["1.0"]})
 
 
-def test_connections_are_kept_for_every_request_in_flight(faults: FaultServer) -> None:
+@pytest.mark.parametrize("tls", [True, False], ids=["https", "http"])
+def test_connections_are_kept_for_every_request_in_flight(fault_pki: Path, tls: bool) -> None:
     # The pool keeps as many connections as requests may be in flight: the tag lists after the manifest checks
     # go over the same 12 connections; none is closed and opened again (each costs a TCP and a TLS handshake).
-    faults.handler = Gathering(12)
-    texts = [f"{faults.host}/org/r{n:02d}:1.0" for n in range(12)]
-    results = query_images(texts, ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=12))
-    assert [result.exists for result in results] == [True] * 12
-    assert len({request.port for request in faults.requests}) == 12
+    with FaultServer(fault_pki, tls=tls) as server:
+        server.handler = Gathering(12)
+        texts = [f"{server.host}/org/r{n:02d}:1.0" for n in range(12)]
+        options = ClientOptions(
+            ca_path=server.ca, environ=NO_FILES, concurrency=12, http_registries=[] if tls else [server.host]
+        )
+        results = query_images(texts, options)
+        assert [result.exists for result in results] == [True] * 12
+        assert len({request.port for request in server.requests}) == 12
 
 
 def test_the_process_wide_session_keeps_connections_for_the_highest_concurrency(
@@ -184,3 +190,25 @@ def test_the_process_wide_session_keeps_connections_for_the_highest_concurrency(
     finally:
         session.close()
     assert len({request.port for request in faults.requests}) == 64
+
+
+@pytest.mark.parametrize("tls", [True, False], ids=["https", "http"])
+def test_each_registry_keeps_its_connection_in_a_run_with_more_registries_than_the_concurrency(
+    fault_pki: Path, tls: bool
+) -> None:
+    # Three registries at concurrency 1: the tag list after the manifest check goes over the connection the check
+    # opened, on each registry, over TLS and plain HTTP alike.
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(FaultServer(fault_pki, tls=tls)) for _n in range(3)]
+        for server in servers:
+            server.handler = Gathering(1)
+        texts = [f"{server.host}/org/app:1.0" for server in servers]
+        options = ClientOptions(
+            ca_path=servers[0].ca,
+            environ=NO_FILES,
+            concurrency=1,
+            http_registries=[] if tls else [server.host for server in servers],
+        )
+        results = query_images(texts, options)
+        assert [result.exists for result in results] == [True] * 3
+        assert [len({request.port for request in server.requests}) for server in servers] == [1, 1, 1]

@@ -240,6 +240,14 @@ CASES = [
         {"retries": 0},
     ),
     Case(
+        "server-error-without-a-reason-phrase",
+        registry(answer=Reply(500, b"", reason="")),
+        "RegistryError",
+        "{host}/org/app: GET {url}/v2/org/app/tags/list: 500; the registry failed; try again later",
+        {"method": "GET", "url": "{url}/v2/org/app/tags/list", "status": 500},
+        {"retries": 0},
+    ),
+    Case(
         "tag-list-not-json",
         registry(answer=Reply(200, b"not json")),
         "ProtocolError",
