@@ -267,3 +267,8 @@ def test_a_session_of_its_own_is_closed_at_the_end(server: FaultServer, monkeypa
     while server.open_connections and time.monotonic() < deadline:
         time.sleep(0.02)
     assert (len(held), server.open_connections) == (1, 0)
+
+
+def test_the_time_waited_is_said_in_tenths_of_a_second(server: FaultServer) -> None:
+    error = refused(server, ["org/app:2.5"], list_tags=False, wait_timeout=0.25, wait_interval=0.1)
+    assert str(error).endswith("(after waiting 0.3 s)"), str(error)
