@@ -166,7 +166,7 @@ def main() -> int:
     print(f"| case | {near}: median s | requests | {far}: median s | requests | connections |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, by_label in results.items():
-        (near_time, near_requests, _), (far_time, far_requests, opened) = by_label[near], by_label[far]
+        (near_time, near_requests, _near_opened), (far_time, far_requests, opened) = by_label[near], by_label[far]
         print(f"| {name} | {near_time:.2f} | {near_requests} | {far_time:.2f} | {far_requests} | {opened} |")
     print(f"\n{args.runs} runs each after one warm-up, medians; whole ansible-playbook runs on this machine.")
     return 0
