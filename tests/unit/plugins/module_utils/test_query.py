@@ -271,4 +271,5 @@ def test_a_session_of_its_own_is_closed_at_the_end(server: FaultServer, monkeypa
 
 def test_the_time_waited_is_said_in_tenths_of_a_second(server: FaultServer) -> None:
     error = refused(server, ["org/app:2.5"], list_tags=False, wait_timeout=0.25, wait_interval=0.1)
-    assert str(error).endswith("(after waiting 0.3 s)"), str(error)
+    # 0.25 s and a little more: 0.3 s, said with one decimal (a loaded machine may add a tenth or two).
+    assert re.search(r"\(after waiting 0\.[3-9] s\)$", str(error)), str(error)
