@@ -109,6 +109,19 @@ class TokenServer:
         return json_reply({"name": repository, "tags": ["1.0"]})
 
 
+def bearer_tags(name: str, tags: list[str]) -> t.Callable[[Request], Reply]:
+    """A registry behind a Bearer challenge (token ``tok-1``) whose tag list is ``tags``."""
+
+    def handle(request: Request) -> Reply:
+        if request.path == "/token":
+            return json_reply({"token": "tok-1"})
+        if request.header("Authorization") != "Bearer tok-1":
+            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+        return json_reply({"name": name, "tags": tags})
+
+    return handle
+
+
 def token_requests(server: FaultServer) -> list[Request]:
     return [r for r in server.requests if r.path == "/token"]
 
@@ -404,14 +417,7 @@ def test_a_tag_page_larger_than_an_error_body_is_read_after_the_challenge(faults
     # (up to 16 MiB), not the 64 KiB an error body gets.
     tags = [f"1.0.{n}-build-{'x' * 20}" for n in range(4000)]
 
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-1"})
-        if request.header("Authorization") != "Bearer tok-1":
-            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
-        return json_reply({"name": "org/app", "tags": tags})
-
-    faults.handler = handle
+    faults.handler = bearer_tags("org/app", tags)
     (result,) = query_images(images(faults, "org/app"), options(faults))
     assert sorted(t.cast(list, result.tags)) == sorted(tags)
 
@@ -548,14 +554,7 @@ def test_large_pages_are_read_on_every_path(faults: FaultServer) -> None:
     (open_result,) = query_images(images(faults, "org/open"), options(faults), QueryOptions.build(list_tags=True))
     assert len(t.cast(list, open_result.tags)) == 4000
 
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-1"})
-        if request.header("Authorization") != "Bearer tok-1":
-            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
-        return json_reply({"name": "org/x", "tags": tags})
-
-    faults.handler = handle
+    faults.handler = bearer_tags("org/x", tags)
     results = query_images(images(faults, "org/a", "org/b"), options(faults))
     assert [len(t.cast(list, r.tags)) for r in results] == [4000, 4000]
 

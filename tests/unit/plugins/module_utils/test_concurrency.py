@@ -19,6 +19,16 @@ from tests.kit.faults import FaultServer, Reply, Request, json_reply
 NO_FILES = {"HOME": "/nonexistent"}
 
 
+def token_gate(request: Request) -> Reply | None:
+    """The token service and the Bearer challenge every registry here sits behind; None once a request holds the
+    token."""
+    if request.path == "/token":
+        return json_reply({"token": "tok-all"})
+    if request.header("Authorization") != "Bearer tok-all":
+        return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+    return None
+
+
 class Counting:
     """A registry behind a Bearer challenge that answers slowly and counts how many requests overlap."""
 
@@ -29,10 +39,9 @@ class Counting:
         self.most = 0
 
     def __call__(self, request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-all"})
-        if request.header("Authorization") != "Bearer tok-all":
-            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        gated = token_gate(request)
+        if gated is not None:
+            return gated
         with self.lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
@@ -87,10 +96,9 @@ def test_a_429_holds_back_every_request_to_that_registry(faults: FaultServer) ->
     arrivals: list[tuple[float, str]] = []
 
     def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-all"})
-        if request.header("Authorization") != "Bearer tok-all":
-            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        gated = token_gate(request)
+        if gated is not None:
+            return gated
         with lock:
             arrivals.append((time.monotonic(), request.path))
             first = len(arrivals) == 2  # the second list with a token: both threads are at work by then
@@ -117,8 +125,9 @@ def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
     most: dict[str, int] = {}
 
     def handle(request: Request) -> Reply:
-        if request.path == "/token" or request.header("Authorization") != "Bearer tok-all":
-            return Counting()(request)
+        gated = token_gate(request)
+        if gated is not None:
+            return gated
         host = t.cast(str, request.header("Host"))
         with lock:
             for key in (host, "all"):
@@ -146,10 +155,9 @@ class Gathering:
         self.barriers = {kind: threading.Barrier(parties, timeout=10) for kind in ("manifests", "tags")}
 
     def __call__(self, request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-all"})
-        if request.header("Authorization") != "Bearer tok-all":
-            return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
+        gated = token_gate(request)
+        if gated is not None:
+            return gated
         self.barriers["manifests" if "/manifests/" in request.path else "tags"].wait()
         if "/manifests/" in request.path:
             return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "a" * 64)])
