@@ -145,10 +145,15 @@ class CredentialStore:
         )
         found.append((str(docker), docker))
         # podman: $XDG_RUNTIME_DIR/containers/auth.json, or /run/containers/$UID/auth.json where it is unset
-        # (root after `sudo podman login`), then $XDG_CONFIG_HOME/containers/auth.json (default ~/.config).
-        runtime = Path(env["XDG_RUNTIME_DIR"]) if env.get("XDG_RUNTIME_DIR") else self.run_root / str(os.getuid())
+        # (root after `sudo podman login`; no containers/ below the UID there, as containers/image's
+        # getPathToAuthWithOS has it), then $XDG_CONFIG_HOME/containers/auth.json (default ~/.config).
+        runtime = (
+            Path(env["XDG_RUNTIME_DIR"]) / "containers" / "auth.json"
+            if env.get("XDG_RUNTIME_DIR")
+            else self.run_root / str(os.getuid()) / "auth.json"
+        )
         config_home = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-        for path in (runtime / "containers" / "auth.json", config_home / "containers" / "auth.json"):
+        for path in (runtime, config_home / "containers" / "auth.json"):
             found.append((str(path), path))
         return found
 

@@ -463,13 +463,58 @@ def test_xdg_config_home_auth_json(tmp_path: Path) -> None:
 
 
 def test_run_containers_uid_when_xdg_runtime_dir_is_unset(tmp_path: Path) -> None:
-    # podman's default for root: `sudo podman login` writes /run/containers/0/auth.json.
-    run_file = CredentialStore.run_root / str(os.getuid()) / "containers" / "auth.json"
+    # podman's default for root: `sudo podman login` writes /run/containers/0/auth.json, the file right below the
+    # UID (no containers/ there, unlike under XDG_RUNTIME_DIR).
+    run_file = CredentialStore.run_root / str(os.getuid()) / "auth.json"
     write_config(run_file, {"auths": {"ghcr.io": {"auth": basic_auth("root-login", "pw")}}})
     ref = ImageReference.parse("ghcr.io/org/app")
-    assert store(tmp_path).identity_for(ref).username == "root-login"
+    found = store(tmp_path).identity_for(ref)
+    assert (found.username, found.source) == ("root-login", f"{run_file} (auths key 'ghcr.io')")
     # With XDG_RUNTIME_DIR set, that directory is read instead.
     assert store(tmp_path, XDG_RUNTIME_DIR=str(tmp_path / "elsewhere")).identity_for(ref).anonymous
+
+
+# The class default, read before the autouse fixture moves it: the machine's directory is never read here.
+_MACHINE_RUN_ROOT = CredentialStore.run_root
+
+
+class PodmanPathCase(t.NamedTuple):
+    xdg_runtime_dir: str  # "" for unset; "{tmp}" is a directory of the test
+    prefix: bool  # RootForImplicitAbsolutePaths: the test's directory in front of /run/containers
+    expected: str  # as containers/image writes it, "{uid}" and "{tmp}" filled in by the test
+
+
+# containers/image, pkg/docker/config/config_test.go, TestGetPathToAuth (containers/image commit 2f17a83), the
+# rows for linux that name a file, checked against getPathToAuthWithOS in pkg/docker/config/config.go
+# (defaultPerUIDPathFormat "/run/containers/%d/auth.json", xdgRuntimeDirPath "containers/auth.json"). Rows left
+# out: AuthFilePath and LegacyFormatAuthFilePath (our auth_file, tested above; no legacy format), darwin and
+# freebsd (the module runs on Linux hosts), and an XDG_RUNTIME_DIR that does not exist, which containers/image
+# refuses and we skip as a file that is not there.
+PODMAN_PATHS = [
+    PodmanPathCase("", False, "/run/containers/{uid}/auth.json"),
+    PodmanPathCase("", True, "{tmp}/run/containers/{uid}/auth.json"),
+    PodmanPathCase("{tmp}", False, "{tmp}/containers/auth.json"),
+]
+
+
+@pytest.mark.parametrize("case", PODMAN_PATHS, ids=[case_id(f"{c.xdg_runtime_dir}-{c.prefix}") for c in PODMAN_PATHS])
+def test_podman_runtime_auth_json_as_containers_image_finds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, case: PodmanPathCase
+) -> None:
+    def fill(text: str) -> str:
+        return text.format(uid=os.getuid(), tmp=tmp_path)
+
+    root = tmp_path / "run" / "containers" if case.prefix else _MACHINE_RUN_ROOT
+    monkeypatch.setattr(CredentialStore, "run_root", root)
+    environ = {"XDG_RUNTIME_DIR": fill(case.xdg_runtime_dir)} if case.xdg_runtime_dir else {}
+    # Only the list of places is computed; no file is opened, so the machine's /run/containers stays unread.
+    places = [name for name, _path in store(tmp_path / "home", **environ).sources()]
+    home = tmp_path / "home"
+    assert places == [
+        str(home / ".docker" / "config.json"),
+        fill(case.expected),
+        str(home / ".config" / "containers" / "auth.json"),
+    ]
 
 
 # --- Edges found by mutation testing (docs/testing.md) ---
