@@ -40,7 +40,9 @@ _VERSION = re.compile(
 _PRERELEASE_WORDS = "alpha|beta|rc|pre|preview|dev|snapshot|canary|nightly|next|a|b|c|m|ea|cr"
 # A prerelease suffix, and the variant that may follow it.
 _PRERELEASE_SUFFIX = re.compile(
-    rf"(?P<pre>(?:{_PRERELEASE_WORDS})(?:[0-9]+)?(?:\.[0-9A-Za-z]+)*|[0-9]+(?:\.[0-9]+)*)(?:-(?P<variant>.+))?",
+    # An identifier after a dot may start with hyphens (SemVer allows them: ``beta.-2``); a hyphen after one
+    # starts the variant (``rc.1-alpine``).
+    rf"(?P<pre>(?:{_PRERELEASE_WORDS})(?:[0-9]+)?(?:\.-*[0-9A-Za-z]+)*|[0-9]+(?:\.[0-9]+)*)(?:-(?P<variant>.+))?",
     re.IGNORECASE,
 )
 _IDENTIFIER_PARTS = re.compile(r"[0-9]+|[^0-9]+")
@@ -70,7 +72,7 @@ class Version:
         if suffix:
             found = _PRERELEASE_SUFFIX.fullmatch(suffix)
             if found:
-                prerelease.extend(_identifiers(found.group("pre")))
+                prerelease.extend(_identifiers(found.group("pre"), whole_hyphenated=True))
                 variant = (found.group("variant") or "").lower()
             else:
                 variant = suffix.lower()
@@ -82,9 +84,18 @@ class Version:
         return bool(self.prerelease)
 
 
-def _identifiers(text: str) -> list[str]:
-    """``rc.1``, ``rc1`` and ``RC1`` alike: dot-separated, then split where letters meet digits, lowercase."""
-    return [part.lower() for chunk in text.split(".") if chunk for part in _IDENTIFIER_PARTS.findall(chunk)]
+def _identifiers(text: str, *, whole_hyphenated: bool = False) -> list[str]:
+    """``rc.1``, ``rc1`` and ``RC1`` alike: dot-separated, then split where letters meet digits, lowercase.
+
+    With ``whole_hyphenated`` (a prerelease), an identifier holding a hyphen stays whole: SemVer compares it as
+    text, so ``-10`` ranks below ``-9``; split, it would compare by its number.
+    """
+    return [
+        part.lower()
+        for chunk in text.split(".")
+        if chunk
+        for part in ([chunk] if whole_hyphenated and "-" in chunk else _IDENTIFIER_PARTS.findall(chunk))
+    ]
 
 
 def _ranked(identifiers: t.Iterable[str]) -> tuple[tuple[int, int, str], ...]:

@@ -57,6 +57,46 @@ def test_precedence(case: Order) -> None:
     assert sort_key(lower) < sort_key(higher)
 
 
+# Masterminds/semver, version_test.go, TestCompare (commit 06903f9), the whole table: -1, 0, 1 as Compare says.
+# The last three rows are SemVer's rule for identifiers with a hyphen (``-2``): not only digits, so they compare
+# as text in ASCII order and rank above numeric ones.
+MASTERMINDS_COMPARE = [
+    ("1.2.3", "1.5.1", -1),
+    ("2.2.3", "1.5.1", 1),
+    ("2.2.3", "2.2.2", 1),
+    ("3.2-beta", "3.2-beta", 0),
+    ("1.3", "1.1.4", 1),
+    ("4.2", "4.2-beta", 1),
+    ("4.2-beta", "4.2", -1),
+    ("4.2-alpha", "4.2-beta", -1),
+    ("4.2-alpha", "4.2-alpha", 0),
+    ("4.2-beta.2", "4.2-beta.1", 1),
+    ("4.2-beta2", "4.2-beta1", 1),
+    ("4.2-beta", "4.2-beta.2", -1),
+    ("4.2-beta", "4.2-beta.foo", -1),
+    ("4.2-beta.2", "4.2-beta", 1),
+    ("4.2-beta.foo", "4.2-beta", 1),
+    ("1.2+bar", "1.2+baz", 0),
+    ("1.0.0-beta.4", "1.0.0-beta.-2", -1),
+    ("1.0.0-beta.-2", "1.0.0-beta.-3", -1),
+    ("1.0.0-beta.-3", "1.0.0-beta.5", 1),
+    # Not in Masterminds' table; SemVer 2.0 §11.4.2: compared as text, -10 ranks below -9.
+    ("1.0.0-beta.-10", "1.0.0-beta.-9", -1),
+]
+
+
+@pytest.mark.parametrize(("left", "right", "expected"), MASTERMINDS_COMPARE, ids=case_id)
+def test_masterminds_compare(left: str, right: str, expected: int) -> None:
+    a, b = Version.parse(left), Version.parse(right)
+    assert a is not None and b is not None
+    assert (a.key > b.key) - (a.key < b.key) == expected
+    # What a user sees: constraints compare these keys, and the tag order puts the lower first.
+    assert Constraint.parse(f">={right}").allows(a) is (expected >= 0)
+    assert Constraint.parse(f"=={right}").allows(a) is (expected == 0)
+    if expected:
+        assert (sort_key(a) < sort_key(b)) is (expected < 0)
+
+
 EQUAL = [("1.2", "1.2.0"), ("v1.2.0", "1.2"), ("1.0.0_build.7", "1.0.0"), ("3", "3.0.0"), ("1.0.0-rc.1", "v1.0-rc.1")]
 
 
@@ -112,6 +152,7 @@ PRERELEASE = [
     ("1.2.3-M1", True),
     ("1.0.0-0.3.7", True),  # SemVer: numeric identifiers
     ("1.0.0-x.7.z.92", False),  # SemVer calls it a prerelease; a variant here (see the module docs)
+    ("1.0.0-beta.-2", True),  # SemVer: an identifier may start with a hyphen (was read as a variant)
 ]
 
 
