@@ -179,6 +179,23 @@ def test_page_size_is_sent_as_n(faults: FaultServer) -> None:
     assert faults.requests[0].query == {"n": ["50"]}
 
 
+def test_pages_shorter_than_n_with_a_next_link_are_followed(faults: FaultServer) -> None:
+    # A registry that caps its page size below the n it was sent (Harbor, Artifactory, GitLab cap theirs) still
+    # links to the next page; a page shorter than n is not the last one while a Link follows.
+    faults.handler = bearer_registry(
+        'Bearer realm="/token"',
+        [
+            (["a", "b"], '</v2/org/app/tags/list?n=3&page=1>; rel="next"'),
+            (["c", "d", "e"], '</v2/org/app/tags/list?n=3&page=2>; rel="next"'),
+            (["f"], '</v2/org/app/tags/list?n=3&page=3>; rel="next"'),
+            (["g"], None),
+        ],
+    )
+    assert client(faults, page_size=3).list_tags(ref(faults)) == ["a", "b", "c", "d", "e", "f", "g"]
+    pages = [r.query for r in faults.requests if r.path.endswith("/tags/list") and r.header("Authorization")]
+    assert pages == [{"n": ["3"]}] + [{"n": ["3"], "page": [str(page)]} for page in (1, 2, 3)]
+
+
 def test_a_link_to_another_host_is_refused(faults: FaultServer) -> None:
     faults.handler = bearer_registry(
         'Bearer realm="/token"', [(["a"], '<https://evil.example.com/v2/org/app/tags/list?page=1>; rel="next"')]
