@@ -106,6 +106,20 @@ options:
         image, its config blob too.
     type: list
     elements: str
+  allow_moved:
+    description:
+      - "For a reference that names both a tag and a digest (V(ghcr.io/org/app:1.4.2@sha256:...), the 1.4.2 that
+        was approved), both halves are checked: the tag must still name that digest."
+      - When V(false) (the default) and the tag now names another digest, the image is missing like a tag that was
+        never pushed (C(exists=false), C(moved=true), C(pinned) unset; see O(fail_on_missing)), and the failure
+        says C(1.4.2 in ghcr.io/org/app moved) and names the digest the tag names now and the one the reference
+        expects.
+      - When V(true), a moved tag counts as there and is reported (C(exists=true), C(moved=true), C(digest) and
+        C(pinned) name what the tag names now, C(expected_digest) the digest written), for playbooks that redeploy.
+      - A moved tag costs one more C(HEAD) request, which tells whether the written digest is still in the
+        repository (C(digest_exists)).
+    type: bool
+    default: false
   rate_limit_warning:
     description:
       - Warn (once per registry) when a registry says fewer pulls than this remain in its window

@@ -72,6 +72,7 @@ def selection_argument_spec() -> dict[str, dict[str, t.Any]]:
         "wait_timeout": {"type": "float", "default": 0.0},
         "wait_interval": {"type": "float", "default": DEFAULT_WAIT_INTERVAL},
         "platforms": {"type": "list", "elements": "str"},
+        "allow_moved": {"type": "bool", "default": False},
         "rate_limit_warning": {"type": "int", "default": DEFAULT_RATE_LIMIT_WARNING},
     }
 
@@ -107,6 +108,7 @@ def query_options(params: t.Mapping[str, t.Any], *, list_tags: bool = True, mani
         wait_timeout=params.get("wait_timeout"),
         wait_interval=params.get("wait_interval"),
         platforms=params.get("platforms"),
+        allow_moved=bool(params.get("allow_moved")),
     )
 
 

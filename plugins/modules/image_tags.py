@@ -43,7 +43,9 @@ attributes:
     description: Supports C(async) and C(poll); facts come back with the job's result.
   check_mode:
     support: full
-    description: Runs normally in check mode; it only reads.
+    description:
+      - Read-only, so check mode runs the same queries and returns the same result as a real run, failures included;
+        a gate tells the truth in C(--check).
   diff_mode:
     support: none
     description: Nothing is changed, so there is no diff.
@@ -283,8 +285,28 @@ images:
     exists:
       description:
         - Whether the tag or digest named in the reference exists.
+        - For a reference with both, V(name:tag@digest), whether the tag still names that digest; a tag that moved
+          counts only with O(allow_moved=true) (see RV(images[].moved)).
         - V(null) for a reference without tag or digest.
       type: bool
+      sample: true
+    moved:
+      description:
+        - For a reference V(name:tag@digest), whether the tag now names another digest than the one written.
+          RV(images[].digest) is then what the tag names now, RV(images[].expected_digest) the digest written.
+        - V(null) for a reference without both a tag and a digest, or when the manifests were not checked.
+      type: bool
+      sample: false
+    expected_digest:
+      description: For a reference V(name:tag@digest), the digest written in it; V(null) otherwise.
+      type: str
+      sample: sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+    digest_exists:
+      description:
+        - For a reference V(name:tag@digest), whether the digest written is still in the repository (whatever its
+          tag names now).
+      type: bool
+      returned: for a reference with both a tag and a digest, when checked
       sample: true
     latest:
       description:
@@ -303,6 +325,8 @@ images:
       description:
         - The reference pinned to the digest that exists now, V(registry/repository:tag@sha256:...), the form docker,
           podman and Kubernetes pull exactly; deploy it to get what was gated.
+        - Only ever a tag with the digest that tag names now. For a moved V(name:tag@digest), set only with
+          O(allow_moved=true), and then with the tag's new digest.
         - V(null) when the reference names neither tag nor digest, or it does not exist.
       type: str
       sample: ghcr.io/example/api:1.4.2@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
@@ -320,6 +344,7 @@ images:
     digest:
       description:
         - Digest of the manifest (or manifest list / OCI index) the tag or digest names, from C(Docker-Content-Digest).
+          For V(name:tag@digest), the digest the tag names now.
         - V(null) when it does not exist or the reference names neither.
       type: str
       sample: sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b

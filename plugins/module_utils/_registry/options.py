@@ -140,6 +140,8 @@ class QueryOptions:
     wait_interval: float = DEFAULT_WAIT_INTERVAL
     # Platforms every checked reference must offer (its manifest is then fetched with GET).
     platforms: tuple[Platform, ...] = ()
+    # A name:tag@digest whose tag now names another digest counts as there (reported as moved).
+    allow_moved: bool = False
 
     @classmethod
     def build(
@@ -152,6 +154,7 @@ class QueryOptions:
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
         platforms: t.Iterable[str] | None = None,
+        allow_moved: bool = False,
     ) -> QueryOptions:
         _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
         _at_least("wait_interval", wait_interval, 0, strict=True)
@@ -163,6 +166,7 @@ class QueryOptions:
             wait_timeout=0.0 if wait_timeout is None else float(wait_timeout),
             wait_interval=DEFAULT_WAIT_INTERVAL if wait_interval is None else float(wait_interval),
             platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
+            allow_moved=allow_moved,
         )
 
 

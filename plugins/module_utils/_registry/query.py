@@ -36,14 +36,28 @@ class ImageResult:
     # With required platforms: those the manifest offers, and the required ones it lacks.
     platforms: list[str] | None = None
     missing_platforms: list[str] | None = None
+    # For a reference that names both a tag and a digest (name:tag@digest): whether the tag now names another
+    # digest (``digest`` is then the tag's, ``expected_digest`` the one written), and whether the written digest
+    # is still in the repository.
+    moved: bool | None = None
+    digest_exists: bool | None = None
 
     @property
     def wanted(self) -> str | None:
-        return self.ref.digest or self.ref.tag
+        """What is looked up: the tag when there is one (its digest is then compared), else the digest."""
+        return self.ref.tag or self.ref.digest
+
+    @property
+    def expected_digest(self) -> str | None:
+        """The digest a ``name:tag@digest`` reference expects its tag to name."""
+        return self.ref.digest if self.ref.tag else None
 
     @property
     def pinned(self) -> str | None:
-        """``registry/repository:tag@sha256:...``: what docker, podman and Kubernetes pull, exactly this image."""
+        """``registry/repository:tag@sha256:...``: what docker, podman and Kubernetes pull, exactly this image.
+
+        Only ever a tag with the digest that tag names now: a moved tag is pinned only when moves are allowed.
+        """
         if not (self.exists and self.digest):
             return None
         return f"{self.ref.name}{':' + self.ref.tag if self.ref.tag else ''}@{self.digest}"
@@ -65,16 +79,38 @@ class ImageResult:
             "latest": self.latest,
             "pinned": self.pinned,
             "platforms": self.platforms,
+            "moved": self.moved,
+            "expected_digest": self.expected_digest,
         }
+        if self.digest_exists is not None:
+            result["digest_exists"] = self.digest_exists
         if self.missing_platforms is not None:
             result["missing_platforms"] = self.missing_platforms
         if self.nearest is not None:
             result["nearest"] = self.nearest
         return result
 
+    def missing_head(self) -> str:
+        """``1.4.2 not found in ghcr.io/org/app``, or why an image that is there does not count."""
+        if self.moved:
+            return (
+                f"{self.wanted} in {self.ref.name} moved: it now names {self.digest}, "
+                f"the reference expects {self.expected_digest}"
+            )
+        if self.missing_platforms:
+            return f"{self.wanted} in {self.ref.name} lacks {', '.join(self.missing_platforms)}"
+        return f"{self.wanted} not found in {self.ref.name}"
+
     def missing_detail(self) -> str:
+        if self.moved:
+            return ""
         if self.missing_platforms:  # only ever set for an image that exists
             return f"it has {', '.join(self.platforms or []) or 'no platform'}"
+        if self.digest_exists is not None:
+            pinned = (
+                f"its digest {self.expected_digest} is {'still' if self.digest_exists else 'not'} in the repository"
+            )
+            return pinned + (f"; nearest: {', '.join(self.nearest)}" if self.nearest else "")
         if self.nearest:
             return f"nearest: {', '.join(self.nearest)}"
         if self.nearest is None and not self.ref.digest:
@@ -88,17 +124,13 @@ class MissingTagsError(RegistryError):
     def __init__(self, results: list[ImageResult], missing: list[ImageResult], waited: float) -> None:
         self.results = results
         self.missing = missing
-        heads = [
-            f"{m.wanted} in {m.ref.name} lacks {', '.join(m.missing_platforms)}"
-            if m.missing_platforms
-            else f"{m.wanted} not found in {m.ref.name}"
-            for m in missing
-        ]
+        heads = [m.missing_head() for m in missing]
         details = [m.missing_detail() for m in missing]
         if len(missing) == 1:
             message = heads[0] + (f"; {details[0]}" if details[0] else "")
         else:
-            what = "tags not found" if not any(m.exists for m in missing) else "required images are missing"
+            found = any(m.exists or m.moved for m in missing)
+            what = "required images are missing" if found else "tags not found"
             message = f"{len(missing)} {what}: " + "; ".join(
                 head + (f" ({detail})" if detail else "") for head, detail in zip(heads, details)
             )
@@ -138,10 +170,18 @@ def check_credentials_scope(refs: t.Sequence[ImageReference], options: ClientOpt
 class _Run:
     """One query: a client, the raw tag lists already fetched, and a bound on requests in flight per registry."""
 
-    def __init__(self, client: RegistryClient, concurrency: int, platforms: tuple[Platform, ...] = ()) -> None:
+    def __init__(
+        self,
+        client: RegistryClient,
+        concurrency: int,
+        platforms: tuple[Platform, ...] = (),
+        *,
+        allow_moved: bool = False,
+    ) -> None:
         self.client = client
         self.concurrency = concurrency
         self.platforms = platforms
+        self.allow_moved = allow_moved
         self.raw_tags: dict[str, list[str]] = {}
         self._lock = threading.Lock()
         self._listing: dict[str, threading.Lock] = {}
@@ -160,8 +200,20 @@ class _Run:
     def check(self, result: ImageResult) -> None:
         with self._slot(result.ref):
             found = self.client.manifest(result.ref, t.cast(str, result.wanted), platforms=bool(self.platforms))
-        result.exists = found is not None
         result.digest = found.digest if found else None
+        expected = result.expected_digest
+        if expected is None:
+            result.exists = found is not None
+        else:
+            # name:tag@digest: the tag must still name the digest. Both halves are checked; a tag that names
+            # another image never counts as the one written, unless moves are allowed.
+            result.moved = found is not None and found.digest.lower() != expected.lower()
+            result.exists = found is not None and (not result.moved or self.allow_moved)
+            if found is None or result.moved:
+                with self._slot(result.ref):
+                    result.digest_exists = self.client.manifest(result.ref, expected) is not None
+            else:
+                result.digest_exists = True
         if self.platforms and found is not None:
             offered = found.platforms or []
             result.platforms = [str(platform) for platform in offered]
@@ -226,18 +278,19 @@ def query_images(
     try:
         client = RegistryClient(session, options, cache)
         client.expect(refs)
-        run = _Run(client, options.concurrency, query.platforms)
+        run = _Run(client, options.concurrency, query.platforms, allow_moved=query.allow_moved)
         # Manifests first: a repository that does not exist yet is worth waiting for.
         checked = [r for r in results if query.manifests and r.wanted]
         run.each(checked, run.check)
-        waited = _wait(run, [r for r in checked if r.missing], query)
+        # A tag that moved is not coming back by waiting for it.
+        waited = _wait(run, [r for r in checked if r.missing and not r.moved], query)
         missing = [r for r in checked if r.missing]
         if query.list_tags:
             run.each(results, lambda r: _describe(run, r, query.selection, missing))
         if rate_limits is not None:
             rate_limits.update(client.rate_limits)
         for result in missing:
-            if not result.ref.digest and not result.exists:
+            if result.ref.tag and not result.exists and not result.moved:
                 result.nearest = _guarded(result, lambda r: _nearest(run, r))
         if missing and (query.fail_on_missing or query.wait_timeout > 0):
             raise MissingTagsError(results, missing, waited)

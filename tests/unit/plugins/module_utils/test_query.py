@@ -84,8 +84,61 @@ def test_a_found_tag_in_full(server: FaultServer) -> None:
         "latest": "3.0",
         "pinned": f"{server.host}/org/app:1.1@{digest('1.1')}",
         "platforms": None,
+        "moved": None,
+        "expected_digest": None,
     }
     assert [r.path for r in server.requests] == ["/v2/org/app/manifests/1.1", "/v2/org/app/tags/list"]
+
+
+def test_a_tag_that_still_names_its_digest_costs_one_request(server: FaultServer) -> None:
+    (result,) = query(server, [f"org/app:1.1@{digest('1.1')}"], list_tags=False)
+    assert (result["exists"], result["moved"], result["digest_exists"]) == (True, False, True)
+    assert (result["digest"], result["expected_digest"]) == (digest("1.1"), digest("1.1"))
+    assert result["pinned"] == f"{server.host}/org/app:1.1@{digest('1.1')}"
+    assert [r.path for r in server.requests] == ["/v2/org/app/manifests/1.1"]
+
+
+def test_a_tag_that_names_another_digest_has_moved(server: FaultServer) -> None:
+    (result,) = query(server, [f"org/app:1.1@{digest('1.0')}"], list_tags=False)
+    assert (result["exists"], result["moved"], result["digest_exists"], result["pinned"]) == (False, True, True, None)
+    assert (result["digest"], result["expected_digest"]) == (digest("1.1"), digest("1.0"))
+    # The tag, then the digest written (is it still there?).
+    assert [r.path for r in server.requests] == ["/v2/org/app/manifests/1.1", f"/v2/org/app/manifests/{digest('1.0')}"]
+
+
+def test_a_moved_tag_fails_the_gate_naming_both_digests(server: FaultServer) -> None:
+    error = refused(server, [f"org/app:1.1@{digest('1.0')}"], list_tags=False)
+    assert str(error) == (
+        f"1.1 in {server.host}/org/app moved: it now names {digest('1.1')}, the reference expects {digest('1.0')}"
+    )
+    assert [r.reference for r in error.missing] == [f"{server.host}/org/app:1.1@{digest('1.0')}"]
+
+
+def test_a_moved_tag_is_not_waited_for(server: FaultServer) -> None:
+    started = time.monotonic()
+    error = refused(server, [f"org/app:1.1@{digest('1.0')}"], list_tags=False, wait_timeout=30, wait_interval=0.1)
+    assert time.monotonic() - started < 5
+    assert str(error).startswith(f"1.1 in {server.host}/org/app moved: ")
+
+
+def test_allow_moved_passes_a_moved_tag_pinned_to_its_new_digest(server: FaultServer) -> None:
+    (result,) = query(server, [f"org/app:1.1@{digest('1.0')}"], fail_on_missing=True, allow_moved=True)
+    assert (result["exists"], result["moved"], result["digest"]) == (True, True, digest("1.1"))
+    assert result["pinned"] == f"{server.host}/org/app:1.1@{digest('1.1')}"
+
+
+def test_a_gone_tag_with_a_digest_says_where_the_digest_is(server: FaultServer) -> None:
+    gone = "sha256:" + "7" * 64
+    error = refused(server, [f"org/app:1.2@{digest('1.0')}", f"org/app:1.2@{gone}"], list_tags=False)
+    assert str(error) == (
+        f"2 tags not found: 1.2 not found in {server.host}/org/app (its digest {digest('1.0')} is still in the "
+        f"repository; nearest: 1.1, 2.0); 1.2 not found in {server.host}/org/app (its digest {gone} is not in the "
+        "repository; nearest: 1.1, 2.0)"
+    )
+    assert [(r.exists, r.moved, r.digest_exists) for r in error.results] == [
+        (False, False, True),
+        (False, False, False),
+    ]
 
 
 def test_an_untagged_reference_only_lists(server: FaultServer) -> None:
