@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import typing as t
 from pathlib import Path
 
@@ -281,3 +282,50 @@ def test_secrets_from_files_and_helpers_never_appear_at_vvvv(
     assert "ignored=2" in run.output, run.output
     for secret in ("File-canary-99", "Helper-canary-77", basic_auth("alice", "File-canary-99")):
         assert secret not in run.output
+
+
+def token_requests(kit: dict[str, t.Any], since: int) -> list[tuple[str, str, str]]:
+    """(user, scopes, status) of each token request since ``since``, in a stable order (images run concurrently)."""
+    found = []
+    for line in token_log(kit, since):
+        match = re.fullmatch(r"GET /token user=(\S+) service=\S+ scopes=(\[.*\]) -> (\d+)", line)
+        assert match, line
+        found.append((match[1], match[2], match[3]))
+    return sorted(found)
+
+
+@pytest.mark.parametrize(
+    ("keys", "images", "expected"),
+    [
+        # One file, a key per team namespace, one user each: each repository's token request carries its own user.
+        (
+            {"team-a": "alice", "team-b": "robot$ci"},
+            ["team-a/app:1.1", "team-b/app:1.1"],
+            [
+                ("'alice'", "['repository:team-a/app:pull']", "200"),
+                ("'robot$ci'", "['repository:team-b/app:pull']", "200"),
+            ],
+        ),
+        # No key covers the second repository: it goes anonymous, team-a's user is not lent to it.
+        (
+            {"team-a": "alice"},
+            ["team-a/app:1.1", "public/hello:1.0"],
+            [("'alice'", "['repository:team-a/app:pull']", "200"), ("None", "['repository:public/hello:pull']", "200")],
+        ),
+    ],
+    ids=["a-key-each", "no-key-for-the-second"],
+)
+def test_credentials_belong_to_a_repository_not_to_its_registry(
+    kit: dict[str, t.Any], tmp_path: Path, keys: dict[str, str], images: list[str], expected: list[tuple[str, ...]]
+) -> None:
+    # The kit lets team-a/ be pulled by alice only and team-b/ by robot$ci only (tests/kit/seed.py TEAMS): the
+    # identity remembered for the registry instead of the repository fails one of the two images.
+    host = kit["token_registry"]
+    path = write_config(
+        tmp_path / "auth.json", {"auths": {f"{host}/{namespace}": entry(kit, user) for namespace, user in keys.items()}}
+    )
+    since = token_log_size(kit)
+    run = query(kit, {"REGISTRY_AUTH_FILE": str(path)}, *(f"{host}/{image}" for image in images))
+    assert run.rc == 0, run.output
+    assert [image["exists"] for image in run.result["images"]] == [True, True]
+    assert token_requests(kit, since) == expected

@@ -1,12 +1,17 @@
 """Platforms and pinned references against the kit's real registry: an OCI index of linux/amd64 and linux/arm64 with
-a BuildKit-style attestation entry (private/app:multi), a Docker v2 single image (1.0.0), an OCI single image (1.5.0).
+a BuildKit-style attestation entry (private/app:multi), a Docker v2 single image (1.0.0), an OCI single image (1.5.0),
+a Docker manifest list of Docker v2 images (public/dockerlist:1.0).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import typing as t
 from pathlib import Path
+
+import pytest
+import requests
 
 from .conftest import local_play, run_module, run_playbook
 from .test_gating import alice, log_size, private, registry_requests
@@ -88,3 +93,41 @@ def test_the_role_gates_platforms_and_hands_out_pinned_references(kit: dict[str,
         f"tag_gate: 1 required tag is missing: {private(kit, ':1.5.0')} (lacks linux/arm64; has linux/amd64)"
         in refused.output
     )
+
+
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def registry_answer(kit: dict[str, t.Any], repository: str, tag: str) -> tuple[requests.Response, requests.Response]:
+    """HEAD and GET of the tag's manifest, asked the way docker pull asks (a list or a v2 manifest), anonymously."""
+    token = requests.get(
+        kit["realm"],
+        params={"service": kit["service"], "scope": f"repository:{repository}:pull"},
+        verify=kit["ca"],
+        timeout=10,
+    ).json()["token"]
+    url = f"https://{kit['token_registry']}/v2/{repository}/manifests/{tag}"
+    headers = {"Authorization": f"Bearer {token}", "Accept": f"{DOCKER_LIST}, {DOCKER_MANIFEST}"}
+    return (
+        requests.head(url, headers=headers, verify=kit["ca"], timeout=10),
+        requests.get(url, headers=headers, verify=kit["ca"], timeout=10),
+    )
+
+
+@pytest.mark.parametrize("platforms", [[], ["linux/arm64"]], ids=["head", "get-with-platforms"])
+def test_a_docker_manifest_list_is_pinned_by_the_lists_own_digest(kit: dict[str, t.Any], platforms: list[str]) -> None:
+    head, get = registry_answer(kit, "public/dockerlist", "1.0")
+    # What the registry serves there is a Docker list, and its digest is the hash of the list's own bytes.
+    assert get.headers["Content-Type"] == head.headers["Content-Type"] == DOCKER_LIST
+    digest = head.headers["Docker-Content-Digest"]
+    assert digest == get.headers["Docker-Content-Digest"] == "sha256:" + hashlib.sha256(get.content).hexdigest()
+    children = [entry["digest"] for entry in get.json()["manifests"]]
+    assert len(children) == 2 and digest not in children
+    image = f"{kit['token_registry']}/public/dockerlist"
+    run = run_module({"images": [f"{image}:1.0"], "ca_path": kit["ca"], "platforms": platforms})
+    assert run.rc == 0, run.output
+    (result,) = run.result["images"]
+    assert (result["exists"], result["digest"], result["pinned"]) == (True, digest, f"{image}:1.0@{digest}")
+    if platforms:
+        assert result["platforms"] == ["linux/amd64", "linux/arm64"]

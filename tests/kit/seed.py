@@ -10,7 +10,11 @@
   ``ghcr.io/example/api``, ``library/alpine`` for Docker Hub's ``alpine``, ...), readable anonymously and by every
   user, so that tests/integration/test_examples.py runs every documented example against the kit;
 - platforms: ``private/app:multi`` and ``example/api:1.4.2`` are OCI indexes of linux/amd64 and linux/arm64 with a
-  BuildKit-style attestation entry; every other tag is a single linux/amd64 image (``1.0.0`` a Docker v2 one).
+  BuildKit-style attestation entry; ``public/dockerlist:1.0`` is a Docker manifest list (the type docker and older
+  buildx push) of Docker v2 images for linux/amd64 and linux/arm64; every other tag is a single linux/amd64 image
+  (``1.0.0`` a Docker v2 one);
+- ``team-a/app`` and ``team-b/app`` (tags ``1.0``, ``1.1``): each pullable by its own user only (``TEAMS``), so that
+  credentials kept per repository in one file show whether each repository got its own user.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -82,6 +87,9 @@ EXAMPLE_REPOS = {
     "library/alpine": ["3.19", "3.20", "latest"],
     "library/redis": ["7.2", "7.4", "latest"],
 }
+# Namespace -> the one user (besides admin) the token server lets pull it.
+TEAMS = {"team-a": "alice", "team-b": "robot$ci"}
+TEAM_TAGS = ["1.0", "1.1"]
 # Twenty small repositories, for request counts and the benchmark (anonymous pull under public/, alice under
 # private/).
 FLEET_REPOS = {
@@ -277,7 +285,28 @@ def seed_all(state: dict[str, t.Any]) -> dict[str, t.Any]:
     repos["public/many"] = {"count": BIG_COUNT, "digest": digests.pop(), "first": tags[0], "last": tags[-1]}
     # The documented platform gate passes for api (an index of amd64 and arm64) and refuses web (amd64 only).
     repos["example/api"]["1.4.2"] = _push_multiarch(pusher, "example/api", "1.4.2")
+    repos["public/dockerlist"] = {"1.0": _push_docker_list(pusher, "public/dockerlist", "1.0")}
+    repos.update((f"{team}/app", _push_shared(pusher, f"{team}/app", TEAM_TAGS)) for team in TEAMS)
     return repos
+
+
+def _push_docker_list(pusher: Pusher, name: str, tag: str) -> str:
+    """``tag`` as a Docker manifest list of Docker v2 images for linux/amd64 and linux/arm64."""
+    session = pusher.session()
+    children = []
+    for arch in ("amd64", "arm64"):
+        body, media_type = pusher.image(session, name, f"{tag}-{arch}", architecture=arch, docker=True)
+        digest = pusher.manifest(session, name, _digest(body), body, media_type)
+        children.append(
+            {
+                "mediaType": media_type,
+                "digest": digest,
+                "size": len(body),
+                "platform": {"architecture": arch, "os": "linux"},
+            }
+        )
+    listed = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_LIST, "manifests": children}).encode()
+    return pusher.manifest(session, name, tag, listed, DOCKER_LIST)
 
 
 def _push_shared(pusher: Pusher, name: str, tags: list[str]) -> dict[str, str]:

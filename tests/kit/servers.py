@@ -1,7 +1,8 @@
 """The kit's own servers, run as one process: ``python -m tests.kit.servers CONFIG``.
 
 - a token server implementing the distribution token spec (GET with optional
-  Basic credentials; anonymous pull on ``public/``), signing RS256 JWTs that the
+  Basic credentials; anonymous pull on ``public/``; ``team-a/`` and ``team-b/``
+  for their own user only), signing RS256 JWTs that the
   real registry verifies against ``signing.crt`` through the ``kid`` header;
 - a paging front for the real registry: Distribution 2.8 ignores ``n``/``last``
   on tags/list, so this front pages like Distribution 3.x (sorted, ``last``
@@ -31,7 +32,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding
 
 from .pki import libtrust_key_id
-from .seed import EXAMPLE_REPOS
+from .seed import EXAMPLE_REPOS, TEAMS
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -108,6 +109,9 @@ class TokenIssuer:
     def allowed(self, user: str | None, name: str, actions: list[str]) -> list[str]:
         if user == "admin":
             return actions
+        team = TEAMS.get(name.split("/", 1)[0])
+        if team is not None:
+            return [a for a in actions if a == "pull"] if user == team else []
         if name in EXAMPLE_REPOS or name.startswith("public/") or (user and name.startswith("private/")):
             return [a for a in actions if a == "pull"]
         return []
