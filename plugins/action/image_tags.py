@@ -13,7 +13,6 @@ A module can only replace a fact; merging needs the host's current facts, which 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import typing as t
 
@@ -25,11 +24,12 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import MODULE, OPTIONS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
 
 FACT = "image_tags"
-MODULE = "tagscope.registry.image_tags"
+MODULE_NAME = "tagscope.registry.image_tags"
 LOCAL = frozenset({"local", "ansible.builtin.local"})
 IN_CONTROLLER = "tagscope_registry_in_controller"
 
@@ -47,7 +47,7 @@ class ActionModule(ActionBase):
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result.update(
                 self._execute_module(
-                    module_name=MODULE, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async
+                    module_name=MODULE_NAME, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async
                 )
             )
             if wrap_async or self._task.async_val:
@@ -77,36 +77,34 @@ class ActionModule(ActionBase):
         )
 
     def _run_here(self) -> dict[str, t.Any]:
-        environment: dict[str, str] = {}
-        self._compute_environment_string(environment)
-        with _environment(environment):
-            validated = ArgumentSpecValidator(module_argument_spec()).validate(dict(self._task.args))
-            # What AnsibleModule masks, from the same validator.
-            no_log = validated._no_log_values
-            if validated.error_messages:
-                error = validated.errors[0]
-                message = validated.errors.msg
-                if isinstance(error, UnsupportedError):
-                    message = f"Unsupported parameters for ({MODULE}) module: {message}"
-                params = validated.validated_parameters
-                return remove_values({"failed": True, "msg": message, "invocation": {"module_args": params}}, no_log)
-            params = validated.validated_parameters
-            # A worker runs one task for one host, all of a loop's items included: they share connections and tokens.
-            result = image_tags(params, environ=dict(os.environ), cache=SHARED_TOKENS, session=shared_session())
+        task_environment: dict[str, str] = {}
+        self._compute_environment_string(task_environment)
+        # What the module process would see: the controller's environment with the task's environment: on top.
+        # The core reads credential files through it; never os.environ, which other workers share.
+        environ = {**os.environ, **{key: str(value) for key, value in task_environment.items()}}
+        args = _with_environment_fallbacks(dict(self._task.args), task_environment)
+        validated = ArgumentSpecValidator(module_argument_spec()).validate(args)
+        # What AnsibleModule masks, from the same validator.
+        no_log = validated._no_log_values
+        params = validated.validated_parameters
+        if validated.error_messages:
+            error = validated.errors[0]
+            message = validated.errors.msg
+            if isinstance(error, UnsupportedError):
+                message = f"Unsupported parameters for ({MODULE_NAME}) module: {message}"
+            return remove_values({"failed": True, "msg": message, "invocation": {"module_args": params}}, no_log)
+        # A worker runs one task for one host, all of a loop's items included: they share connections and tokens.
+        result = image_tags(params, environ=environ, cache=SHARED_TOKENS, session=shared_session())
         result["invocation"] = {"module_args": params}
         return remove_values(result, no_log)
 
 
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> t.Iterator[None]:
-    """The task's ``environment:`` for the option fallbacks and credential files, as the module would see it."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update({key: str(value) for key, value in values.items()})
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def _with_environment_fallbacks(args: dict[str, t.Any], environment: dict[str, str]) -> dict[str, t.Any]:
+    """``args`` with the options the task's ``environment:`` sets (TAGSCOPE_REGISTRY_*), where the task does not
+    set them itself: what env_fallback finds in a module process. The validator's own env_fallback then reads the
+    controller's environment for the rest."""
+    for option in OPTIONS:
+        given = {option.name, *option.aliases} & set(args)
+        if MODULE in option.faces and option.env_name in environment and not given:
+            args[option.name] = environment[option.env_name]
+    return args

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options shared by the module and the lookup. Keep in step with
-    # plugins/module_utils/_argspec.py (tests/unit checks that they agree).
+    # Options shared by the module and the lookup: how to reach registries and who to be. Each is declared in
+    # plugins/module_utils/_registry/table.py; tests/unit/plugins/test_options_agree.py checks this text against it.
     DOCUMENTATION = r"""
 options:
   username:
@@ -28,8 +28,9 @@ options:
     type: str
   token:
     description:
-      - "A registry bearer token obtained beforehand, sent as C(Authorization: Bearer) to the registry of every
-        image."
+      - "A registry bearer token obtained beforehand, sent as C(Authorization: Bearer) to one registry only: the
+        registry of the task's images when they are all on one, otherwise the one O(auth_registry) names. It is
+        never sent to another registry, nor to a token service."
       - Takes precedence over O(username) and O(password). Never logged or returned.
       - The module falls back to E(TAGSCOPE_REGISTRY_TOKEN).
     type: str
@@ -46,9 +47,11 @@ options:
     description:
       - A docker C(config.json) or podman C(auth.json) to take credentials from, instead of the usual places.
       - Without O(username), O(password), O(token) and O(auth_file), credentials are looked up per registry the
-        way docker, podman and skopeo do, in the first of these files that has an entry for the image's registry
-        (E(REGISTRY_AUTH_FILE), E(DOCKER_CONFIG)C(/config.json) or C(~/.docker/config.json),
-        E(XDG_RUNTIME_DIR)C(/containers/auth.json), C(~/.config/containers/auth.json)); in a file,
+        way docker, podman and skopeo do, in the first of these that has an entry for the image's registry,
+        the file E(REGISTRY_AUTH_FILE) names, E(DOCKER_AUTH_CONFIG) (a whole C(config.json) in the variable),
+        E(DOCKER_CONFIG)C(/config.json) or C(~/.docker/config.json), E(XDG_RUNTIME_DIR)C(/containers/auth.json)
+        (C(/run/containers/$UID/auth.json) when E(XDG_RUNTIME_DIR) is unset, where C(sudo podman login) writes),
+        then E(XDG_CONFIG_HOME)C(/containers/auth.json) (C(~/.config/containers/auth.json)). In a file,
         C(credHelpers) for the registry first, then C(credsStore), then C(auths), most specific key first.
         See the credentials guide in the collection's docs.
       - Credentials from a file are only ever sent for images of the registry they were stored for.

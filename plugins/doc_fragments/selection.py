@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 class ModuleDocFragment:
-    # Options that choose, order and gate on tags, shared by the module and the lookup.
-    # Keep in step with selection_argument_spec() in plugins/module_utils/_argspec.py.
+    # Options that choose, order and gate on tags, shared by the module and the lookup. Each is declared in
+    # plugins/module_utils/_registry/table.py; tests/unit/plugins/test_options_agree.py checks this text against it.
     DOCUMENTATION = r"""
 options:
   include:

@@ -103,17 +103,14 @@ from ansible import constants
 from ansible.errors import AnsibleLookupError
 from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.display import Display
 
-from ansible_collections.tagscope.registry.plugins.module_utils._argspec import (
-    client_options,
-    common_argument_spec,
-    query_options,
-    selection_argument_spec,
-)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import LOOKUP, VARIABLE_PREFIX, names
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
+from ansible_collections.tagscope.registry.plugins.module_utils._run import run
+
+display = Display()
 
 
 class LookupModule(LookupBase):
@@ -131,18 +128,17 @@ class LookupModule(LookupBase):
                 "tagscope.registry.image_tags needs at least one image reference, "
                 "e.g. query('tagscope.registry.image_tags', 'alpine')"
             )
-        names = [*common_argument_spec(), *selection_argument_spec()]
-        params = {name: self.get_option(name) for name in names}
+        params = {name: self.get_option(name) for name in names(face=LOOKUP)}
         # A tag in a term is only checked when the caller gates on it.
         gated = bool(params["fail_on_missing"] or params["wait_timeout"])
-        try:
-            query = query_options(params, manifests=gated)
-            results = query_images(terms, client_options(params), query, cache=SHARED_TOKENS, session=shared_session())
-        except RegistryError as exc:
-            raise AnsibleLookupError(str(exc)) from exc
+        outcome = run(terms, params, manifests=gated, cache=SHARED_TOKENS, session=shared_session())
+        for warning in outcome.warnings:
+            display.warning(warning)
+        if outcome.error is not None:
+            raise AnsibleLookupError(str(outcome.error)) from outcome.error
         if self.get_option("latest"):
-            return [result.latest for result in results if result.latest is not None]
-        return [tag for result in results for tag in result.tags or []]
+            return [result.latest for result in outcome.results if result.latest is not None]
+        return [tag for result in outcome.results for tag in result.tags or []]
 
     def _templated(self, variables: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
         """This lookup's own variables (``tagscope_registry_*``), templated.
@@ -157,9 +153,6 @@ class LookupModule(LookupBase):
             if name.startswith(VARIABLE_PREFIX):
                 templated[name] = self._templar.template(variables[name])
         return templated
-
-
-VARIABLE_PREFIX = "tagscope_registry_"
 
 
 def _unknown_options(unknown: list[str], known: list[str]) -> str:

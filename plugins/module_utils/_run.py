@@ -1,15 +1,16 @@
 # This module is private to the tagscope.registry collection. Do not use it
 # from other collections: its API may change without notice.
-"""The module's work, from checked parameters to its result, for the module and for the action plugin that runs
-it in the controller (when the task runs there) alike."""
+"""The one path from every face to the core: the module, the action plugin's controller path and the lookup all
+call ``run()`` with their raw parameters, which builds the one options object (``RunOptions``) and queries."""
 
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass, field
 
-from ansible_collections.tagscope.registry.plugins.module_utils._argspec import client_options, query_options
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import RunOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import (
     ImageResult,
     MissingTagsError,
@@ -19,6 +20,66 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
 if t.TYPE_CHECKING:
     import requests
 
+    # Registry -> {"limit", "remaining", "window"}.
+    RateLimits = dict[str, dict[str, int | None]]
+
+
+@dataclass
+class Outcome:
+    """What a run found, what to warn about, and the error that ended it (None when it succeeded)."""
+
+    results: list[ImageResult] = field(default_factory=list)
+    rate_limits: RateLimits = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    error: RegistryError | None = None
+
+    def module_result(self) -> dict[str, t.Any]:
+        """The image_tags module's result; ``failed`` is set when it failed."""
+        if self.error is not None and not isinstance(self.error, MissingTagsError):
+            return {"failed": True, "msg": str(self.error), **self.error.context()}
+        result: dict[str, t.Any] = {
+            "images": [image.as_dict() for image in self.results],
+            # On a failure, applied only if the task overrides it (failed_when), as the tag_gate role does.
+            "ansible_facts": {"image_tags": _facts(self.results)},
+            "rate_limits": self.rate_limits,
+        }
+        if self.warnings:
+            result["warnings"] = self.warnings
+        if isinstance(self.error, MissingTagsError):
+            return {
+                "failed": True,
+                "msg": str(self.error),
+                "missing": [image.reference for image in self.error.missing],
+                **result,
+            }
+        return {"changed": False, **result}
+
+
+def run(
+    images: t.Sequence[t.Any],
+    params: t.Mapping[str, t.Any],
+    *,
+    environ: t.Mapping[str, str] | None = None,
+    list_tags: bool = True,
+    manifests: bool = True,
+    cache: TokenCache | None = None,
+    session: requests.Session | None = None,
+) -> Outcome:
+    """Query ``images`` with the options in ``params`` (by the table's names; unset ones take their defaults)."""
+    outcome = Outcome()
+    try:
+        options = RunOptions.from_params(params, environ=environ, list_tags=list_tags, manifests=manifests)
+        outcome.results = query_images(
+            images, options.client, options.query, cache=cache, session=session, rate_limits=outcome.rate_limits
+        )
+    except MissingTagsError as exc:
+        outcome.results, outcome.error = exc.results, exc
+    except RegistryError as exc:
+        outcome.error = exc
+        return outcome
+    outcome.warnings = low_rate_limits(outcome.rate_limits, options.rate_limit_warning)
+    return outcome
+
 
 def image_tags(
     params: t.Mapping[str, t.Any],
@@ -27,50 +88,21 @@ def image_tags(
     cache: TokenCache | None = None,
     session: requests.Session | None = None,
 ) -> dict[str, t.Any]:
-    """The result of the image_tags module for ``params``; ``failed`` is set when it failed."""
-    rate_limits: dict[str, dict[str, int | None]] = {}
-    try:
-        query = query_options(params, list_tags=params["list_tags"])
-        results = query_images(
-            params["images"],
-            client_options(params, environ),
-            query,
-            cache=cache,
-            session=session,
-            rate_limits=rate_limits,
-        )
-    except MissingTagsError as exc:
-        return {
-            "failed": True,
-            "msg": str(exc),
-            "images": [result.as_dict() for result in exc.results],
-            "missing": [result.reference for result in exc.missing],
-            # Applied only if the task overrides the failure (failed_when), as the tag_gate role does.
-            "ansible_facts": {"image_tags": _facts(exc.results)},
-            **_rate_limits(rate_limits, params.get("rate_limit_warning")),
-        }
-    except RegistryError as exc:
-        return {"failed": True, "msg": str(exc), **exc.context()}
-    return {
-        "changed": False,
-        "images": [result.as_dict() for result in results],
-        "ansible_facts": {"image_tags": _facts(results)},
-        **_rate_limits(rate_limits, params.get("rate_limit_warning")),
-    }
+    """The result of the image_tags module for its validated ``params``."""
+    outcome = run(
+        params["images"], params, environ=environ, list_tags=params["list_tags"], cache=cache, session=session
+    )
+    return outcome.module_result()
 
 
-def _rate_limits(limits: dict[str, dict[str, int | None]], threshold: int | None) -> dict[str, t.Any]:
-    """``rate_limits`` for the result, and one warning per registry running low."""
-    found: dict[str, t.Any] = {"rate_limits": limits}
-    low = [
-        f"{registry}: {limit['remaining']} of {limit['limit'] or '?'} pulls left"
+def low_rate_limits(limits: RateLimits, threshold: int) -> list[str]:
+    """One warning per registry that says fewer than ``threshold`` pulls remain (0 never warns)."""
+    return [
+        f"registry rate limit running low: {registry}: {limit['remaining']} of {limit['limit'] or '?'} pulls left"
         + (f" in its {limit['window']} s window" if limit["window"] else "")
         for registry, limit in sorted(limits.items())
         if threshold and limit["remaining"] is not None and limit["remaining"] < threshold
     ]
-    if low:
-        found["warnings"] = [f"registry rate limit running low: {entry}" for entry in low]
-    return found
 
 
 def _facts(results: list[ImageResult]) -> dict[str, list[str]]:

@@ -113,16 +113,16 @@ class RegistryClient:
             url = _checked_next(response, url)
         return tags
 
-    def manifest(self, ref: ImageReference, reference: str, *, platforms: bool = False) -> Manifest | None:
-        """The manifest ``reference`` names (a tag or digest): its digest, and with ``platforms`` the platforms it
-        offers; None if it does not exist.
+    def manifest(self, ref: ImageReference, reference: str, *, read_platforms: bool = False) -> Manifest | None:
+        """The manifest ``reference`` names (a tag or digest): its digest, and with ``read_platforms`` the platforms
+        it offers; None if it does not exist.
 
         Existence alone is one HEAD (Docker Hub counts a GET of a manifest against the pull limit, not a HEAD).
         Platforms need the manifest itself (a GET), and for a single image its config blob (one more GET).
         """
         url = f"{self._base(ref)}/v2/{ref.repository}/manifests/{reference}"
         headers = {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)}
-        if not platforms:
+        if not read_platforms:
             response = self._manifest_reply("HEAD", url, ref, headers)
             if response is None:
                 return None
@@ -135,8 +135,8 @@ class RegistryClient:
             return None
         served = response.headers.get("Docker-Content-Digest")
         found = Manifest(served or "sha256:" + hashlib.sha256(response.content).hexdigest())
-        if platforms:
-            found.platforms = self._platforms(ref, json_body(response, "GET", url))
+        if read_platforms:
+            found.offered = self._platforms(ref, json_body(response, "GET", url))
         return found
 
     def _manifest_reply(self, method: str, url: str, ref: ImageReference, headers: dict[str, str]) -> Reply | None:
@@ -189,7 +189,8 @@ class RegistryClient:
 @dataclass
 class Manifest:
     digest: str
-    platforms: list[Platform] | None = None
+    # The platforms it offers, when they were read.
+    offered: list[Platform] | None = None
 
 
 def _rate(value: str | None) -> tuple[int, int | None] | None:

@@ -25,7 +25,6 @@ class Challenge:
 
     scheme: str
     params: dict[str, str] = field(default_factory=dict)
-    token68: str | None = None
 
 
 class _Scanner:
@@ -107,39 +106,41 @@ def parse_www_authenticate(value: str | None) -> list[Challenge]:
                 f"malformed WWW-Authenticate header {value!r}: expected an auth scheme at offset {scanner.pos}"
             )
         params: dict[str, str] = {}
-        token68: str | None = None
         scanner.skip_space()
         mark = scanner.pos
         candidate = scanner.token68()
         scanner.skip_space()
-        if candidate and (scanner.at_end() or scanner.peek() == ","):
-            token68 = candidate
-        else:
+        # A token68 challenge (Negotiate, NTLM) has no parameters; no registry flow reads its token.
+        if not (candidate and (scanner.at_end() or scanner.peek() == ",")):
             scanner.pos = mark
-            # Parameters follow until a token that is not followed by "=",
-            # which starts the next challenge.
-            while not scanner.at_end():
-                scanner.skip_space_and_commas()
-                mark = scanner.pos
-                name = scanner.token()
-                if not name:
-                    if scanner.at_end():
-                        break
-                    raise ProtocolError(
-                        f"malformed WWW-Authenticate header {value!r}: unexpected {scanner.peek()!r} "
-                        f"at offset {scanner.pos}"
-                    )
-                scanner.skip_space()
-                if scanner.peek() != "=":
-                    scanner.pos = mark
-                    break
-                scanner.pos += 1
-                scanner.skip_space()
-                params[name.lower()] = scanner.quoted() if scanner.peek() == '"' else scanner.bare_value()
-                scanner.skip_space()
-        challenges.append(Challenge(scheme=scheme.lower(), params=params, token68=token68))
+            params = _params(scanner, value)
+        challenges.append(Challenge(scheme=scheme.lower(), params=params))
         scanner.skip_space_and_commas()
     return challenges
+
+
+def _params(scanner: _Scanner, value: str) -> dict[str, str]:
+    """A challenge's parameters, until a token that is not followed by "=", which starts the next challenge."""
+    params: dict[str, str] = {}
+    while not scanner.at_end():
+        scanner.skip_space_and_commas()
+        mark = scanner.pos
+        name = scanner.token()
+        if not name:
+            if scanner.at_end():
+                break
+            raise ProtocolError(
+                f"malformed WWW-Authenticate header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
+            )
+        scanner.skip_space()
+        if scanner.peek() != "=":
+            scanner.pos = mark
+            break
+        scanner.pos += 1
+        scanner.skip_space()
+        params[name.lower()] = scanner.quoted() if scanner.peek() == '"' else scanner.bare_value()
+        scanner.skip_space()
+    return params
 
 
 def next_link(value: str | None, request_url: str) -> str | None:

@@ -1,10 +1,10 @@
 # This module is private to the tagscope.registry collection. Do not use it
 # from other collections: its API may change without notice.
-"""What a run is configured with, checked once, with every default written once.
+"""What a run is configured with, checked once.
 
-The argument spec (``_argspec.py``) and the doc fragments read the ``DEFAULT_*`` constants; the plugins hand
-their raw parameters to ``ClientOptions.build`` and ``QueryOptions.build``, which refuse what cannot work with a
-message naming the option.
+Every option and its default is declared once, in ``table.py``; ``RunOptions.from_params`` turns the raw
+parameters of any face (module, lookup, event source) into the one options object of a run, and the ``build``
+methods refuse what cannot work with a message naming the option.
 """
 
 from __future__ import annotations
@@ -17,15 +17,8 @@ from .credentials import Identity, registry_key
 from .errors import ConfigurationError
 from .platforms import Platform
 from .select import Selection
+from .table import CLIENT, OPTION, QUERY, SELECTION, default, names
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_RETRIES = 4
-DEFAULT_RETRY_MAX_WAIT = 60.0
-DEFAULT_WAIT_INTERVAL = 10.0
-# Warn when a registry says fewer pulls than this remain in its window.
-DEFAULT_RATE_LIMIT_WARNING = 10
-# Requests in flight at once to one registry; 1 asks one image after the other.
-DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 64
 MAX_PAGE_SIZE = 10_000
 
@@ -42,15 +35,15 @@ class ClientOptions:
     auth_file: str | None = None
     # Where HOME, DOCKER_CONFIG, REGISTRY_AUTH_FILE, ... are read (None: the process environment).
     environ: t.Mapping[str, str] | None = None
-    validate_certs: bool = True
+    validate_certs: bool = default("validate_certs")
     ca_path: str | None = None
-    timeout: float = DEFAULT_TIMEOUT
+    timeout: float = default("timeout")
     page_size: int | None = None
-    retries: int = DEFAULT_RETRIES
-    retry_max_wait: float = DEFAULT_RETRY_MAX_WAIT
+    retries: int = default("retries")
+    retry_max_wait: float = default("retry_max_wait")
     # Registries (host[:port]) spoken to over plain HTTP, like docker's insecure-registries.
     http_registries: frozenset[str] = frozenset()
-    concurrency: int = DEFAULT_CONCURRENCY
+    concurrency: int = default("concurrency")
 
     @classmethod
     def build(
@@ -61,7 +54,7 @@ class ClientOptions:
         token: str | None = None,
         auth_registry: str | None = None,
         auth_file: str | None = None,
-        validate_certs: bool | None = True,
+        validate_certs: bool | None = None,
         ca_path: str | None = None,
         timeout: float | None = None,
         page_size: int | None = None,
@@ -70,15 +63,13 @@ class ClientOptions:
         http_registries: t.Iterable[str] | None = None,
         concurrency: int | None = None,
         environ: t.Mapping[str, str] | None = None,
-        env_names: tuple[str, str] = ("username", "password"),
     ) -> ClientOptions:
         """Check the options a user gave; None means "not set" (the default applies)."""
         if bool(username) != bool(password):
             missing = "password" if username else "username"
-            variable = env_names[0] if missing == "username" else env_names[1]
             raise ConfigurationError(
                 f"username and password go together, but {missing} is not set",
-                hint=f"set {missing} (or {variable}), or neither for anonymous access",
+                hint=f"set {missing} (or {OPTION[missing].env_name}), or neither for anonymous access",
             )
         _at_least("timeout", timeout, 0, strict=True)
         _at_least("retries", retries, 0)
@@ -104,14 +95,14 @@ class ClientOptions:
             credentials_registry=registry_key(auth_registry) if auth_registry else None,
             auth_file=auth_file or None,
             environ=environ,
-            validate_certs=True if validate_certs is None else bool(validate_certs),
+            validate_certs=default("validate_certs") if validate_certs is None else bool(validate_certs),
             ca_path=ca_path or None,
-            timeout=DEFAULT_TIMEOUT if timeout is None else float(timeout),
+            timeout=float(_given("timeout", timeout)),
             page_size=page_size,
-            retries=DEFAULT_RETRIES if retries is None else retries,
-            retry_max_wait=DEFAULT_RETRY_MAX_WAIT if retry_max_wait is None else float(retry_max_wait),
+            retries=_given("retries", retries),
+            retry_max_wait=float(_given("retry_max_wait", retry_max_wait)),
             http_registries=frozenset(host.strip().lower() for host in http_registries or ()),
-            concurrency=DEFAULT_CONCURRENCY if concurrency is None else concurrency,
+            concurrency=_given("concurrency", concurrency),
         )
 
     def verify(self) -> bool | str:
@@ -134,14 +125,14 @@ class QueryOptions:
     list_tags: bool = True
     # Check the tag or digest a reference names.
     manifests: bool = True
-    fail_on_missing: bool = False
+    fail_on_missing: bool = default("fail_on_missing")
     # Poll for missing tags this long (seconds); a tag still missing then fails.
-    wait_timeout: float = 0.0
-    wait_interval: float = DEFAULT_WAIT_INTERVAL
+    wait_timeout: float = default("wait_timeout")
+    wait_interval: float = default("wait_interval")
     # Platforms every checked reference must offer (its manifest is then fetched with GET).
-    platforms: tuple[Platform, ...] = ()
+    required_platforms: tuple[Platform, ...] = ()
     # A name:tag@digest whose tag now names another digest counts as there (reported as moved).
-    allow_moved: bool = False
+    allow_moved: bool = default("allow_moved")
 
     @classmethod
     def build(
@@ -150,11 +141,11 @@ class QueryOptions:
         selection: Selection | None = None,
         list_tags: bool = True,
         manifests: bool = True,
-        fail_on_missing: bool = False,
+        fail_on_missing: bool | None = None,
         wait_timeout: float | None = None,
         wait_interval: float | None = None,
         platforms: t.Iterable[str] | None = None,
-        allow_moved: bool = False,
+        allow_moved: bool | None = None,
     ) -> QueryOptions:
         _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
         _at_least("wait_interval", wait_interval, 0, strict=True)
@@ -162,12 +153,52 @@ class QueryOptions:
             selection=selection or Selection(),
             list_tags=list_tags,
             manifests=manifests,
-            fail_on_missing=fail_on_missing,
-            wait_timeout=0.0 if wait_timeout is None else float(wait_timeout),
-            wait_interval=DEFAULT_WAIT_INTERVAL if wait_interval is None else float(wait_interval),
-            platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
-            allow_moved=allow_moved,
+            fail_on_missing=bool(_given("fail_on_missing", fail_on_missing)),
+            wait_timeout=float(_given("wait_timeout", wait_timeout)),
+            wait_interval=float(_given("wait_interval", wait_interval)),
+            required_platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
+            allow_moved=bool(_given("allow_moved", allow_moved)),
         )
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything one run is configured with: the one options object every face builds the same way."""
+
+    client: ClientOptions = field(default_factory=ClientOptions)
+    query: QueryOptions = field(default_factory=QueryOptions)
+    # Warn when a registry says fewer pulls than this remain in its window; 0 never warns.
+    rate_limit_warning: int = default("rate_limit_warning")
+
+    @classmethod
+    def from_params(
+        cls,
+        params: t.Mapping[str, t.Any],
+        *,
+        environ: t.Mapping[str, str] | None = None,
+        list_tags: bool = True,
+        manifests: bool = True,
+    ) -> RunOptions:
+        """The options of the table, read from ``params`` by name (a missing or None value takes the default)."""
+
+        def picked(goes_to: str) -> dict[str, t.Any]:
+            return {name: params.get(name) for name in names(goes_to=goes_to)}
+
+        return cls(
+            client=ClientOptions.build(**picked(CLIENT), environ=environ),
+            query=QueryOptions.build(
+                selection=Selection.build(**picked(SELECTION)),
+                list_tags=list_tags,
+                manifests=manifests,
+                **picked(QUERY),
+            ),
+            rate_limit_warning=int(_given("rate_limit_warning", params.get("rate_limit_warning"))),
+        )
+
+
+def _given(name: str, value: t.Any) -> t.Any:
+    """``value``, or the table's default for option ``name`` when it is not set."""
+    return default(name) if value is None else value
 
 
 def _at_least(name: str, value: float | None, low: float, *, strict: bool = False, hint: str | None = None) -> None:

@@ -33,7 +33,7 @@ class ImageResult:
     exists: bool | None = None
     digest: str | None = None
     nearest: list[str] | None = None
-    # With required platforms: those the manifest offers, and the required ones it lacks.
+    # With required platforms: those the manifest offers (the result's ``platforms``), and the required ones it lacks.
     platforms: list[str] | None = None
     missing_platforms: list[str] | None = None
     # For a reference that names both a tag and a digest (name:tag@digest): whether the tag now names another
@@ -174,13 +174,14 @@ class _Run:
         self,
         client: RegistryClient,
         concurrency: int,
-        platforms: tuple[Platform, ...] = (),
+        required: tuple[Platform, ...] = (),
         *,
         allow_moved: bool = False,
     ) -> None:
         self.client = client
         self.concurrency = concurrency
-        self.platforms = platforms
+        # The platforms every checked reference must offer.
+        self.required = required
         self.allow_moved = allow_moved
         self.raw_tags: dict[str, list[str]] = {}
         self._lock = threading.Lock()
@@ -199,7 +200,7 @@ class _Run:
 
     def check(self, result: ImageResult) -> None:
         with self._slot(result.ref):
-            found = self.client.manifest(result.ref, t.cast(str, result.wanted), platforms=bool(self.platforms))
+            found = self.client.manifest(result.ref, t.cast(str, result.wanted), read_platforms=bool(self.required))
         result.digest = found.digest if found else None
         expected = result.expected_digest
         if expected is None:
@@ -214,10 +215,10 @@ class _Run:
                     result.digest_exists = self.client.manifest(result.ref, expected) is not None
             else:
                 result.digest_exists = True
-        if self.platforms and found is not None:
-            offered = found.platforms or []
+        if self.required and found is not None:
+            offered = found.offered or []
             result.platforms = [str(platform) for platform in offered]
-            result.missing_platforms = [str(platform) for platform in self.platforms if platform not in offered]
+            result.missing_platforms = [str(platform) for platform in self.required if platform not in offered]
         else:
             result.platforms = result.missing_platforms = None
 
@@ -278,7 +279,7 @@ def query_images(
     try:
         client = RegistryClient(session, options, cache)
         client.expect(refs)
-        run = _Run(client, options.concurrency, query.platforms, allow_moved=query.allow_moved)
+        run = _Run(client, options.concurrency, query.required_platforms, allow_moved=query.allow_moved)
         # Manifests first: a repository that does not exist yet is worth waiting for.
         checked = [r for r in results if query.manifests and r.wanted]
         run.each(checked, run.check)

@@ -10,9 +10,10 @@ import typing as t
 from dataclasses import dataclass
 
 from .errors import ConfigurationError
+from .table import OPTION, default
 from .versions import Constraint, Version, sort_key
 
-SORTS = ("version", "lexical", "none")
+SORTS: tuple[str, ...] = OPTION["sort"].choices or ()
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class Selection:
     include: tuple[re.Pattern[str], ...] = ()
     exclude: tuple[re.Pattern[str], ...] = ()
     constraint: Constraint | None = None
-    prereleases: bool = False
-    sort: str = "version"
-    reverse: bool = False
+    prereleases: bool = default("prereleases")
+    sort: str = default("sort")
+    reverse: bool = default("reverse")
     limit: int | None = None
 
     @classmethod
@@ -34,11 +35,13 @@ class Selection:
         include: str | t.Sequence[str] | None = None,
         exclude: str | t.Sequence[str] | None = None,
         constraint: str | None = None,
-        prereleases: bool = False,
-        sort: str = "version",
-        reverse: bool = False,
+        prereleases: bool | None = None,
+        sort: str | None = None,
+        reverse: bool | None = None,
         limit: int | None = None,
     ) -> Selection:
+        """Check the selection options; None means "not set" (the default applies)."""
+        sort = default("sort") if sort is None else sort
         if sort not in SORTS:
             raise ConfigurationError(f"sort must be one of {', '.join(SORTS)}, got {sort!r}")
         if limit is not None and limit < 1:
@@ -47,9 +50,9 @@ class Selection:
             include=_compile("include", include),
             exclude=_compile("exclude", exclude),
             constraint=Constraint.parse(constraint) if constraint else None,
-            prereleases=prereleases,
+            prereleases=default("prereleases") if prereleases is None else bool(prereleases),
             sort=sort,
-            reverse=reverse,
+            reverse=default("reverse") if reverse is None else bool(reverse),
             limit=limit,
         )
 

@@ -28,6 +28,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from .errors import ProtocolError, RegistryConnectionError, TLSError
+from .table import default
 
 try:
     import requests
@@ -76,8 +77,8 @@ class Reply:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    retries: int = 4
-    max_wait: float = 60.0
+    retries: int = default("retries")
+    max_wait: float = default("retry_max_wait")
 
 
 class Transport:

@@ -64,7 +64,7 @@ CHALLENGES = [
     # token68 challenges (Negotiate) before a Bearer one.
     ChallengeCase(
         'Negotiate abc+/==, Bearer realm="r"',
-        [Challenge("negotiate", {}, "abc+/=="), Challenge("bearer", {"realm": "r"})],
+        [Challenge("negotiate", {}), Challenge("bearer", {"realm": "r"})],
     ),
     # No service at all (nvcr.io); error inside a challenge.
     ChallengeCase(

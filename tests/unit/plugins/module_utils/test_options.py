@@ -53,7 +53,7 @@ REFUSED = [
 @pytest.mark.parametrize(("given", "message"), REFUSED, ids=case_id)
 def test_refused_client_options(given: dict[str, t.Any], message: str) -> None:
     with pytest.raises(ConfigurationError) as caught:
-        ClientOptions.build(env_names=("TAGSCOPE_REGISTRY_USERNAME", "TAGSCOPE_REGISTRY_PASSWORD"), **given)
+        ClientOptions.build(**given)
     assert str(caught.value) == message
 
 
@@ -189,7 +189,8 @@ def test_query_defaults() -> None:
         fail_on_missing=False,
         wait_timeout=0.0,
         wait_interval=10.0,
-        platforms=(),
+        required_platforms=(),
+        allow_moved=False,
     )
     assert QueryOptions.build(wait_timeout=None, wait_interval=None) == QueryOptions.build()
 
@@ -213,5 +214,5 @@ def test_query_options_as_given() -> None:
         wait_timeout=0.0,
         wait_interval=0.5,
         # Normalized as containerd does, each once, in the order given.
-        platforms=(Platform.parse("linux/arm64"), Platform.parse("linux/amd64")),
+        required_platforms=(Platform.parse("linux/arm64"), Platform.parse("linux/amd64")),
     )
