@@ -289,6 +289,9 @@ def test_retry_after_values() -> None:
     assert parse_retry_after(None) is None
     assert parse_retry_after("soon") is None
     assert parse_retry_after("-5") is None
+    # Digits of other scripts (a latin-1 header byte 0xB2 reads as "²"): not a number of seconds, not an error.
+    assert parse_retry_after("²") is None
+    assert parse_retry_after("٣") is None
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
     assert 28 <= t.cast(float, parse_retry_after(later)) <= 30
