@@ -205,7 +205,8 @@ def _rate(value: str | None) -> tuple[int, int | None] | None:
     window = None
     for parameter in rest.split(";"):
         key, _eq, text = parameter.strip().partition("=")
-        if key == "w" and text.strip().isdigit():
+        # isascii(): isdigit() alone also takes "²" (a latin-1 header byte), which int() refuses.
+        if key == "w" and text.strip().isascii() and text.strip().isdigit():
             window = int(text.strip())
     return number, window
 

@@ -215,6 +215,8 @@ def test_rate_limits_come_from_the_manifest_replies_without_an_extra_request(fau
         ("5;w=abc", (5, None)),
         ("5;x=60", (5, None)),
         ("5;w", (5, None)),
+        ("5;w=²", (5, None)),  # a latin-1 byte that isdigit() takes and int() does not
+        ("²;w=60", None),
         ("many", None),
         ("", None),
         (None, None),
