@@ -72,7 +72,11 @@ class Reply:
         return self.content.decode("utf-8", "replace")
 
     def json(self) -> t.Any:
-        return json.loads(self.content)
+        try:
+            return json.loads(self.content)
+        except RecursionError:
+            # JSON nested deeper than Python's recursion limit ([[[[...): not JSON the client can use either.
+            raise ValueError("JSON nested too deeply") from None
 
 
 @dataclass(frozen=True)

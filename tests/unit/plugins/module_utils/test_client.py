@@ -407,6 +407,18 @@ def test_non_json_tag_list(faults: FaultServer) -> None:
         client(faults).list_tags(ref(faults))
 
 
+@pytest.mark.parametrize("status", [200, 500])
+def test_json_nested_beyond_the_recursion_limit_is_not_json(faults: FaultServer, status: int) -> None:
+    # Found by fuzzing (tests/fuzz): json.loads raised RecursionError, which no caller expected.
+    faults.handler = lambda request: Reply(status, '{"tags": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with pytest.raises(RegistryError) as caught:
+        client(faults, retries=0).list_tags(ref(faults))
+    expected = (
+        '200: expected JSON, got \'{"tags": [[[[' if status == 200 else '500 Internal Server Error ({"tags": [[[['
+    )
+    assert str(caught.value).startswith(f"GET https://{faults.host}/v2/org/app/tags/list: {expected}")
+
+
 def test_tls_without_the_ca_fails_clearly(faults: FaultServer) -> None:
     registry = RegistryClient(make_session(), ClientOptions(timeout=5, environ=NO_FILES))
     with pytest.raises(RegistryError, match=r"TLS failed: \[SSL: CERTIFICATE_VERIFY_FAILED\].*set ca_path"):
