@@ -18,7 +18,6 @@ wait for it.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import threading
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
+from .addresses import internal_address
 from .credentials import CredentialStore, Identity, basic_header
 from .errors import AuthenticationError, ProtocolError
 from .headers import Challenge, parse_www_authenticate
@@ -337,29 +337,10 @@ def _resolved(challenge: Challenge, method: str, url: str) -> Challenge:
 
 
 def check_realm_address(realm: str, registry_url: str, method: str) -> None:
-    """Refuse a realm on an address a registry has no business steering a client to.
-
-    As go-containerregistry does: a link-local (169.254.0.0/16, fe80::/10, the cloud metadata service) or
-    unspecified (0.0.0.0, ::) IP literal always; a loopback or private one unless the registry is on that same
-    host (a registry on 127.0.0.1 or 10.0.0.5 with its token service beside it is fine). Checked before any
-    request goes to the realm.
-    """
-    address = _ip_literal(urlsplit(realm).hostname or "")
-    if address is None:
-        return
-    if address.is_link_local or address.is_unspecified:
-        why = "a link-local address" if address.is_link_local else "an unspecified address"
-    elif address.is_loopback or address.is_private:
-        registry_host = urlsplit(registry_url).hostname or ""
-        registry_address = _ip_literal(registry_host)
-        same = registry_address == address or (
-            address.is_loopback
-            and (registry_host == "localhost" or (registry_address is not None and registry_address.is_loopback))
-        )
-        if same:
-            return
-        why = f"{'a loopback' if address.is_loopback else 'a private'} address, and the registry is not on that host"
-    else:
+    """Refuse a realm on an address a registry has no business steering a client to (see ``addresses.py``), before
+    any request goes to the realm."""
+    why = internal_address(realm, registry_url)
+    if why is None:
         return
     raise ProtocolError(
         f"401 with a Bearer realm {strip_query(realm)} on {why}; refusing to ask it for a token",
@@ -368,16 +349,6 @@ def check_realm_address(realm: str, registry_url: str, method: str) -> None:
         status=401,
         hint="a registry must not steer credentials to internal addresses; check the registry's auth configuration",
     )
-
-
-def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    try:
-        address = ipaddress.ip_address(host.split("%", 1)[0])
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    return address
 
 
 def _check_realm_scheme(realm: str, registry_url: str, identity: Identity) -> None:

@@ -48,6 +48,19 @@ REALMS = [
     Realm("https://registry.example.com/v2/", "https://0.0.0.0/token", "an unspecified address"),
     Realm("https://registry.example.com/v2/", "https://[::]/token", "an unspecified address"),
     Realm("https://registry.example.com/v2/", "https://[::ffff:169.254.169.254]/token", "a link-local address"),
+    # The same addresses in the spellings getaddrinfo reads as IPv4 literals (inet_aton's), found by fuzzing: a
+    # check that knew only the dotted form sent the token request to the metadata service.
+    Realm("https://registry.example.com/v2/", "https://2852039166/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://0xa9fea9fe/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://169.254.43518/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://0251.0376.0251.0376/token", "a link-local address"),
+    Realm("https://registry.example.com/v2/", "https://0/token", "an unspecified address"),
+    Realm("https://registry.example.com/v2/", "https://10.5/token", PRIVATE),
+    Realm("https://registry.example.com/v2/", "https://127.1/token", LOOPBACK),
+    Realm("https://127.0.0.1:5000/v2/", "https://127.1:5001/token", None),
+    # Names that only look numeric-ish are names: DNS decides, as for any other.
+    Realm("https://registry.example.com/v2/", "https://cafe.beef/token", None),
+    Realm("https://registry.example.com/v2/", "https://1.2.3.4.5/token", None),
     # Loopback and private: refused unless the registry is on that same host.
     Realm("https://registry.example.com/v2/", "https://127.0.0.1/token", LOOPBACK),
     Realm("https://registry.example.com/v2/", "https://[::1]/token", LOOPBACK),
@@ -93,12 +106,17 @@ class RecordingAdapter(BaseAdapter):
         pass
 
 
-FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0")
+FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0", "https://2852039166")
 
 
 @pytest.mark.parametrize(
     "realm",
-    ["https://169.254.169.254/latest/meta-data/iam", "https://10.0.0.5/token", "https://0.0.0.0:8443/token"],
+    [
+        "https://169.254.169.254/latest/meta-data/iam",
+        "https://10.0.0.5/token",
+        "https://0.0.0.0:8443/token",
+        "https://2852039166/latest/meta-data/iam",
+    ],
     ids=case_id,
 )
 @pytest.mark.parametrize(
