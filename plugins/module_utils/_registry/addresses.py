@@ -4,7 +4,8 @@
 
 As go-containerregistry does for realms: a link-local (169.254.0.0/16, fe80::/10, the cloud metadata service) or
 unspecified (0.0.0.0, ::) IP literal always; a loopback or private one unless the registry is on that same host (a
-registry on 127.0.0.1 or 10.0.0.5 with its token service beside it is fine).
+registry on 127.0.0.1 or 10.0.0.5 with its token service beside it is fine). A redirect is held to the first
+rule only (``never_address``).
 
 An IP literal is whatever the system resolver reads as one without asking DNS, and glibc's getaddrinfo reads
 IPv4 the way inet_aton does: ``2852039166``, ``0xa9fea9fe``, ``169.254.43518`` and ``0251.0376.0251.0376`` are all
@@ -26,10 +27,9 @@ def internal_address(url: str, registry_url: str) -> str | None:
     address = ip_literal(urlsplit(url).hostname or "")
     if address is None:
         return None
-    if address.is_link_local or address.is_unspecified:
-        return "a link-local address" if address.is_link_local else "an unspecified address"
-    if not (address.is_loopback or address.is_private):
-        return None
+    never = _never(address)
+    if never or not (address.is_loopback or address.is_private):
+        return never
     registry_host = urlsplit(registry_url).hostname or ""
     registry_address = ip_literal(registry_host)
     same = registry_address == address or (
@@ -39,6 +39,22 @@ def internal_address(url: str, registry_url: str) -> str | None:
     if same:
         return None
     return f"{'a loopback' if address.is_loopback else 'a private'} address, and the registry is not on that host"
+
+
+def never_address(url: str) -> str | None:
+    """Why ``url`` is on an address no registry may send the client to, whatever its own host, or None.
+
+    Redirects are held to this alone: a registry's storage (MinIO, a proxy) often lives on a private address the
+    registry's name does not show, and a redirect carries no credentials to another host.
+    """
+    address = ip_literal(urlsplit(url).hostname or "")
+    return None if address is None else _never(address)
+
+
+def _never(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    if address.is_link_local:
+        return "a link-local address"
+    return "an unspecified address" if address.is_unspecified else None
 
 
 def ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

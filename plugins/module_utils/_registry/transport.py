@@ -8,7 +8,8 @@ Every request goes through ``Transport.send``:
   are retried with capped exponential backoff and jitter, within a bound on attempts and on total wait; no other
   status (no 401, no 404) is retried;
 - bodies are read up to a cap, so a misbehaving server cannot exhaust memory;
-- redirects keep ``Authorization`` only within one origin (requests strips it for another host, port or scheme).
+- redirects keep ``Authorization`` only within one origin (requests strips it for another host, port or scheme),
+  and never lead to a link-local or unspecified address (``addresses.py``) nor to a Location that is no URL.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from .addresses import never_address
 from .errors import ProtocolError, RegistryConnectionError, TLSError
 from .table import default
 
@@ -192,6 +194,7 @@ class Transport:
                     stream=True,
                     auth=_no_netrc,
                     proxies=self._proxies_for(url),
+                    hooks={"response": self._redirect_guard(method, shown)},
                 )
                 try:
                     # An error body is only ever shown as an excerpt: read a little of it.
@@ -234,6 +237,40 @@ class Transport:
             headers=CaseInsensitiveDict(response.headers),
             content=content,
         )
+
+    def _redirect_guard(self, method: str, shown: str) -> t.Callable[..., requests.Response]:
+        """A response hook that vets every redirect before requests follows it (the hook sees each reply first)."""
+
+        def check(response: requests.Response, **kwargs: t.Any) -> requests.Response:
+            if not response.is_redirect:
+                return response
+            try:
+                # The Location as requests reads it (latin-1 bytes as UTF-8, "//host" with the current scheme),
+                # where it would fail with errors it does not wrap: UnicodeDecodeError, "Invalid IPv6 URL".
+                target = self.session.get_redirect_target(response) or ""
+                if target.startswith("//"):
+                    target = f"{urlsplit(response.url).scheme}:{target}"
+                absolute = urljoin(response.url, target)
+                urlsplit(absolute).port  # noqa: B018 - raises ValueError for a port out of range
+            except ValueError:
+                refused = "to a Location that is not a valid URL"
+                hint = "the registry misbehaves"
+            else:
+                where = never_address(absolute)
+                if where is None:
+                    return response
+                refused = f"to {strip_query(absolute)} on {where}"
+                hint = "a registry must not steer the client to internal addresses"
+            response.close()
+            raise ProtocolError(
+                f"{response.status_code} redirect {refused}; refusing to follow it",
+                method=method,
+                url=shown,
+                status=response.status_code,
+                hint=hint,
+            )
+
+        return check
 
 
 def _read(response: requests.Response, limit: int, method: str, shown: str) -> bytes:

@@ -40,6 +40,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.transp
 )
 from tests.kit.faults import FaultServer, Reply, Request
 from tests.unit.ids import case_id
+from tests.unit.plugins.module_utils.test_realm_rules import RecordingAdapter
 
 
 def transport(server: FaultServer, *, retries: int = 4, max_wait: float = 60.0, timeout: float = 5.0) -> Transport:
@@ -407,6 +408,67 @@ def test_redirects_are_followed_and_credentials_stay_on_their_origin(fault_pki: 
         # Within the registry's origin the token goes along; to the storage on another port it does not.
         assert [r.header("Authorization") for r in registry.requests] == ["Bearer secret", "Bearer secret"]
         assert [r.header("Authorization") for r in storage.requests] == [None]
+
+
+@pytest.mark.parametrize(
+    ("location", "why"),
+    [
+        (
+            "https://169.254.169.254/latest/meta-data/iam",
+            "https://169.254.169.254/latest/meta-data/iam on a link-local",
+        ),
+        ("http://2852039166/latest/meta-data/", "http://2852039166/latest/meta-data/ on a link-local"),
+        ("//[fe80::1]/x", "https://[fe80::1]/x on a link-local"),
+        ("https://0.0.0.0:8443/x?token=1", "https://0.0.0.0:8443/x on an unspecified"),
+    ],
+    ids=case_id,
+)
+def test_a_redirect_to_a_link_local_or_unspecified_address_is_refused_before_any_connection(
+    faults: FaultServer, location: str, why: str
+) -> None:
+    # Found by fuzzing (tests/fuzz): requests followed a registry's redirect to the cloud metadata service.
+    faults.handler = script(Reply(302, b"", [("Location", location)]))
+    session = make_session()
+    recorder = RecordingAdapter()
+    for prefix in ("https://169.254.169.254", "http://2852039166", "https://[fe80::1]", "https://0.0.0.0"):
+        session.mount(prefix, recorder)
+    sender = Transport(session, verify=faults.ca, timeout=5, policy=RetryPolicy())
+    with pytest.raises(ProtocolError) as caught:
+        sender.send("GET", f"{faults.url}/v2/org/app/blobs/x", headers={"Authorization": "Bearer secret"})
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/org/app/blobs/x: 302 redirect to {why} address; refusing to follow it; "
+        "a registry must not steer the client to internal addresses"
+    )
+    assert (recorder.attempts, len(faults.requests)) == ([], 1)
+
+
+def test_a_redirect_to_a_private_address_is_followed(faults: FaultServer) -> None:
+    # A registry's storage often lives on its own network, under an address its name does not show.
+    faults.handler = script(Reply(307, b"", [("Location", "http://10.0.0.8:9000/bucket/x")]))
+    session = make_session()
+    recorder = RecordingAdapter()
+    session.mount("http://10.0.0.8:9000", recorder)
+    sender = Transport(session, verify=faults.ca, timeout=5, policy=RetryPolicy(retries=0))
+    with pytest.raises(RegistryConnectionError, match="a test must not connect here"):
+        sender.send("GET", f"{faults.url}/v2/org/app/blobs/x")
+    assert recorder.attempts == ["http://10.0.0.8:9000/bucket/x"]
+
+
+@pytest.mark.parametrize(
+    "location",
+    # The last two as the server sends them: latin-1 characters are its bytes, which are not UTF-8.
+    ["http://[::1", "http://127.0.0.1:99999/x", "/caf\xc3(", "/\xff\xfe"],
+    ids=["ipv6-unclosed", "port-out-of-range", "utf8-cut", "not-utf8"],
+)
+def test_a_redirect_to_a_location_that_is_no_url_is_refused(faults: FaultServer, location: str) -> None:
+    # Found by fuzzing: requests raised a bare ValueError (Invalid IPv6 URL) or UnicodeDecodeError for these.
+    faults.handler = script(Reply(301, b"", [("Location", location)]))
+    with pytest.raises(ProtocolError) as caught:
+        transport(faults).send("GET", f"{faults.url}/v2/")
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/: 301 redirect to a Location that is not a valid URL; refusing to follow it; "
+        "the registry misbehaves"
+    )
 
 
 def test_no_warning_per_request_when_certificates_are_not_verified(faults: FaultServer) -> None:
