@@ -1,4 +1,4 @@
-# make demo: the main job (demo playbook against the embedded local registry)
+# make demo: the main job (demo playbook against the embedded local registry); installs requirements-kit.txt only
 # make test: everything CI runs (lint, sanity, unit, integration, molecule, release checks)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -12,9 +12,12 @@ SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/tagscope/registry
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: deps system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench mutation release-check
+.PHONY: deps demo-deps system-deps release-system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench mutation release-check docs integration-lowest
 
 deps: system-deps $(VENV)/.installed collection
+
+# What the demo and the test kit need, and no test or lint tool: a new user's `make demo` installs no more.
+demo-deps: system-deps $(VENV)/.kit-installed collection
 
 system-deps:
 	@missing=""; \
@@ -28,9 +31,14 @@ system-deps:
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.kit-installed: requirements.txt requirements-kit.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-kit.txt
+	touch $@
+
+# The same venv, with the test and lint tools added: a demo run first leaves less to install.
+$(VENV)/.installed: $(VENV)/.kit-installed requirements-dev.txt
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@
 
@@ -40,12 +48,12 @@ collection:
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/tagscope/registry
 
 # The demo runs the collection as users get it: built and installed from the tarball.
-$(INSTALLED): deps
+$(INSTALLED): demo-deps
 	rm -rf $(CURDIR)/.build/dist $(INSTALLED)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(CURDIR)/.build/dist .
 	$(BIN)/ansible-galaxy collection install --force -p $(INSTALLED) $(CURDIR)/.build/dist/tagscope-registry-*.tar.gz
 
-demo: deps $(INSTALLED)
+demo: demo-deps $(INSTALLED)
 	@$(PY) -m tests.kit up --dir $(KIT_DIR)
 	@status=0; \
 	ANSIBLE_COLLECTIONS_PATH=$(INSTALLED) $(BIN)/ansible-playbook -i localhost, -c local \
@@ -53,7 +61,7 @@ demo: deps $(INSTALLED)
 	$(PY) -m tests.kit down --dir $(KIT_DIR); \
 	exit $$status
 
-kit-up: deps
+kit-up: demo-deps
 	$(PY) -m tests.kit up --dir $(KIT_DIR)
 
 kit-down:
@@ -82,6 +90,19 @@ units: deps
 
 integration: deps
 	$(BIN)/pytest tests/integration
+
+# The integration tests on the lowest ansible-core meta/runtime.yml claims (requires_ansible), in a venv of their
+# own; make test runs the newest only (CI time). About 5 minutes on 2 cores.
+LOWEST_VENV := $(CURDIR)/.venv-lowest
+$(LOWEST_VENV)/.installed: requirements.txt requirements-lowest.txt
+	$(PYTHON) -m venv $(LOWEST_VENV)
+	$(LOWEST_VENV)/bin/pip install -q --upgrade pip
+	$(LOWEST_VENV)/bin/pip install -q -r requirements-lowest.txt
+	touch $@
+
+integration-lowest: system-deps collection $(LOWEST_VENV)/.installed
+	$(LOWEST_VENV)/bin/ansible --version | head -1
+	$(LOWEST_VENV)/bin/pytest tests/integration
 
 # Every scenario in extensions/molecule (collection mode); each starts and stops its own kit.
 molecule: deps
@@ -113,7 +134,26 @@ $(RELEASE_VENV)/.installed: requirements-release.txt
 	$(RELEASE_VENV)/bin/pip install -q -r requirements-release.txt
 	touch $@
 
-release-check: deps $(RELEASE_VENV)/.installed
+# Debian's chromium, for tests/release/test_docsite.py (playwright drives it; it never downloads a browser).
+release-system-deps:
+	@command -v chromium >/dev/null || { echo "Installing Debian packages: chromium"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium; }
+
+# The collection's HTML docs site in .build/docsite/html: plugins, role, guides (docs/docsite); no warning allowed.
+DOCSITE := $(CURDIR)/.build/docsite
+docs: system-deps collection $(RELEASE_VENV)/.installed
+	rm -rf $(DOCSITE) && mkdir -p $(DOCSITE)/rst
+	# antsibull-docs wants its output directory readable by its owner only.
+	chmod 700 $(DOCSITE)/rst
+	PATH=$(RELEASE_VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(RELEASE_VENV)/bin/antsibull-docs \
+		collection --use-current --squash-hierarchy --fail-on-error --cleanup everything \
+		--dest-dir $(DOCSITE)/rst tagscope.registry
+	$(RELEASE_VENV)/bin/sphinx-build -b html -W --keep-going -q -c docs/site $(DOCSITE)/rst $(DOCSITE)/html
+
+# Also: the changelog is current, galaxy.yml's links, execution environments (ansible-builder), the docs site in
+# a browser (tests/release).
+release-check: deps release-system-deps $(RELEASE_VENV)/.installed docs
 	$(RELEASE_VENV)/bin/antsibull-changelog lint
 	PATH=$(RELEASE_VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(RELEASE_VENV)/bin/antsibull-docs \
 		lint-collection-docs --plugin-docs $(COLLECTIONS)/ansible_collections/tagscope/registry
@@ -122,3 +162,4 @@ release-check: deps $(RELEASE_VENV)/.installed
 	cd $(CURDIR)/.build/release && PATH=$(RELEASE_VENV)/bin:$$PATH ANSIBLE_LOCAL_TMP=$(CURDIR)/.build/release/tmp \
 		GALAXY_IMPORTER_CONFIG=$(CURDIR)/tests/galaxy-importer.cfg \
 		$(RELEASE_VENV)/bin/python -m galaxy_importer.main $(CURDIR)/.build/release/tagscope-registry-*.tar.gz
+	PATH=$(RELEASE_VENV)/bin:$$PATH ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(RELEASE_VENV)/bin/python -m pytest tests/release
