@@ -1,37 +1,28 @@
 # This module is private to the tagscope.registry collection. Do not use it
 # from other collections: its API may change without notice.
 """The registry API: tag lists (every page) and manifest digests. Authentication is ``auth.py``'s job, turning
-replies into errors ``replies.py``'s."""
+replies into errors ``replies.py``'s, reading manifests and image configs ``manifests.py``'s."""
 
 from __future__ import annotations
 
 import hashlib
 import threading
 import typing as t
-from dataclasses import dataclass
 
 from .auth import Authenticator, TokenCache
 from .credentials import CredentialStore
 from .errors import ProtocolError
 from .headers import next_link
+from .manifests import MANIFEST_MEDIA_TYPES, Manifest, config_digest, from_config, from_index
 from .options import ClientOptions
-from .platforms import Platform, config_digest, from_config, from_index
 from .replies import failure, json_body
 from .transport import MAX_MANIFEST_BODY, MAX_PAGE_BODY, Reply, RetryPolicy, Transport
 
 if t.TYPE_CHECKING:
     import requests
 
+    from .platforms import Platform
     from .reference import ImageReference
-
-# Listing the four types makes registries answer with the digest `docker pull`
-# and `crane digest` report; without them they fall back to schema1.
-MANIFEST_MEDIA_TYPES = (
-    "application/vnd.oci.image.index.v1+json",
-    "application/vnd.oci.image.manifest.v1+json",
-    "application/vnd.docker.distribution.manifest.list.v2+json",
-    "application/vnd.docker.distribution.manifest.v2+json",
-)
 
 MAX_PAGES = 100_000
 MAX_TAGS = 1_000_000
@@ -184,13 +175,6 @@ class RegistryClient:
     def _base(self, ref: ImageReference) -> str:
         plain = ref.api_host in self.options.http_registries or ref.registry in self.options.http_registries
         return f"{'http' if plain else 'https'}://{ref.api_host}"
-
-
-@dataclass
-class Manifest:
-    digest: str
-    # The platforms it offers, when they were read.
-    offered: list[Platform] | None = None
 
 
 def _rate(value: str | None) -> tuple[int, int | None] | None:

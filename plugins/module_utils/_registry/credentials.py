@@ -33,6 +33,7 @@ from pathlib import Path
 
 from .errors import ConfigurationError, CredentialHelperError
 from .reference import DOCKER_HUB, DOCKER_HUB_ALIASES, ImageReference
+from .table import OPTION
 
 DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 # Keys the secret fingerprints in token cache keys; random per process, so they cannot be checked elsewhere.
@@ -332,6 +333,46 @@ def _run_helper(name: str, server: str, path: str, environ: t.Mapping[str, str])
     if username == "<token>":
         return Identity(identity_token=secret, source=source)
     return Identity(username=username, password=secret, source=source) if secret else None
+
+
+def explicit_identity(*, username: str | None, password: str | None, token: str | None) -> Identity | None:
+    """The credentials the options give: a token wins over username and password, which go together."""
+    if bool(username) != bool(password):
+        missing = "password" if username else "username"
+        raise ConfigurationError(
+            f"username and password go together, but {missing} is not set",
+            hint=f"set {missing} (or {OPTION[missing].env_name}), or neither for anonymous access",
+        )
+    if token:
+        return Identity(bearer_token=token, source="options")
+    if username:
+        return Identity(username=username, password=password, source="options")
+    return None
+
+
+def check_explicit_scope(
+    refs: t.Sequence[ImageReference], explicit: Identity | None, explicit_registry: str | None
+) -> None:
+    """Explicit credentials belong to one registry: refuse, before any request, a run that leaves it unclear."""
+    if explicit is None or explicit.anonymous:
+        return
+    registries = sorted({ref.registry for ref in refs})
+    kind = "token" if explicit.bearer_token else "username and password"
+    if explicit_registry is None:
+        if len(registries) > 1:
+            raise ConfigurationError(
+                f"{kind} given for images on {len(registries)} registries ({', '.join(registries)}); "
+                "explicit credentials are only ever sent to one registry",
+                hint="set auth_registry to the registry they belong to; images on the others use the docker or "
+                "podman credential files, or anonymous access",
+            )
+        return
+    if explicit_registry not in registries:
+        raise ConfigurationError(
+            f"auth_registry {explicit_registry} is not the registry of any image "
+            f"({', '.join(registries)}), so the {kind} would go unused",
+            hint="set auth_registry to the registry of the images the credentials are for",
+        )
 
 
 def registry_key(text: str) -> str:

@@ -13,11 +13,11 @@ import os
 import typing as t
 from dataclasses import dataclass, field
 
-from .credentials import Identity, registry_key
+from .credentials import Identity, explicit_identity, registry_key
 from .errors import ConfigurationError
 from .platforms import Platform
 from .select import Selection
-from .table import CLIENT, OPTION, QUERY, SELECTION, default, names
+from .table import CLIENT, QUERY, SELECTION, default, names
 
 MAX_CONCURRENCY = 64
 MAX_PAGE_SIZE = 10_000
@@ -65,12 +65,7 @@ class ClientOptions:
         environ: t.Mapping[str, str] | None = None,
     ) -> ClientOptions:
         """Check the options a user gave; None means "not set" (the default applies)."""
-        if bool(username) != bool(password):
-            missing = "password" if username else "username"
-            raise ConfigurationError(
-                f"username and password go together, but {missing} is not set",
-                hint=f"set {missing} (or {OPTION[missing].env_name}), or neither for anonymous access",
-            )
+        explicit = explicit_identity(username=username, password=password, token=token)
         _at_least("timeout", timeout, 0, strict=True)
         _at_least("retries", retries, 0)
         _at_least("retry_max_wait", retry_max_wait, 0)
@@ -84,12 +79,6 @@ class ClientOptions:
                 f"concurrency must be between 1 and {MAX_CONCURRENCY}, got {concurrency}",
                 hint="1 asks one image after the other",
             )
-        if token:
-            explicit: Identity | None = Identity(bearer_token=token, source="options")
-        elif username:  # and password: they come together, checked above
-            explicit = Identity(username=username, password=password, source="options")
-        else:
-            explicit = None
         return cls(
             credentials=explicit,
             credentials_registry=registry_key(auth_registry) if auth_registry else None,

@@ -1,6 +1,7 @@
 # This module is private to the tagscope.registry collection. Do not use it
 # from other collections: its API may change without notice.
-"""Platforms (``os/architecture[/variant]``) as docker and containerd match them, and the ones a manifest offers.
+"""Platforms (``os/architecture[/variant]``) as docker and containerd match them; ``manifests.py`` reads the ones
+a manifest offers.
 
 Normalization follows containerd's ``platforms.Normalize``: ``aarch64`` is ``arm64``, ``x86_64`` is ``amd64``;
 ``arm64`` without a variant is ``arm64/v8`` and ``arm`` without one is ``arm/v7``, so ``linux/arm64/v8`` and
@@ -10,7 +11,6 @@ Normalization follows containerd's ``platforms.Normalize``: ``aarch64`` is ``arm
 from __future__ import annotations
 
 import re
-import typing as t
 from dataclasses import dataclass
 
 from .errors import ConfigurationError
@@ -25,9 +25,6 @@ _ARCH_ALIASES = {
 }
 _DEFAULT_VARIANT = {"arm64": "v8", "arm": "v7"}
 _PART = re.compile(r"[a-z0-9_.-]+")
-
-# What a manifest list or index holds besides platforms: BuildKit's attestation manifests.
-ATTESTATION = "attestation-manifest"
 
 
 @dataclass(frozen=True)
@@ -60,38 +57,3 @@ class Platform:
     def __str__(self) -> str:
         shown = "" if _DEFAULT_VARIANT.get(self.architecture) == self.variant else self.variant
         return "/".join(part for part in (self.os, self.architecture, shown) if part)
-
-
-def from_index(body: t.Any) -> list[Platform] | None:
-    """The platforms an image index or manifest list offers, attestations left out; None if it is not one."""
-    if not isinstance(body, dict) or not isinstance(body.get("manifests"), list):
-        return None
-    found: list[Platform] = []
-    for entry in body["manifests"]:
-        if not isinstance(entry, dict):
-            continue
-        annotations = entry.get("annotations") if isinstance(entry.get("annotations"), dict) else {}
-        platform = entry.get("platform")
-        if annotations.get("vnd.docker.reference.type") == ATTESTATION or not isinstance(platform, dict):
-            continue
-        os, architecture = str(platform.get("os") or ""), str(platform.get("architecture") or "")
-        if not os or not architecture or (os, architecture) == ("unknown", "unknown"):
-            continue
-        each = Platform.of(os, architecture, str(platform.get("variant") or ""))
-        if each not in found:
-            found.append(each)
-    return found
-
-
-def from_config(body: t.Any) -> Platform | None:
-    """The platform an image config names (``os``, ``architecture``, ``variant``)."""
-    if not isinstance(body, dict) or not body.get("os") or not body.get("architecture"):
-        return None
-    return Platform.of(str(body["os"]), str(body["architecture"]), str(body.get("variant") or ""))
-
-
-def config_digest(body: t.Any) -> str | None:
-    """The config blob a single image manifest points at."""
-    config = body.get("config") if isinstance(body, dict) else None
-    digest = config.get("digest") if isinstance(config, dict) else None
-    return digest if isinstance(digest, str) and digest.startswith("sha256:") else None

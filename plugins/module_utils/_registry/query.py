@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from .auth import TokenCache
 from .client import RegistryClient
-from .errors import ConfigurationError, MultipleFailuresError, NotFoundError, RegistryError
+from .credentials import check_explicit_scope
+from .errors import MultipleFailuresError, NotFoundError, RegistryError
 from .options import ClientOptions, QueryOptions
 from .platforms import Platform
 from .reference import ImageReference
@@ -144,29 +145,6 @@ def parse_references(texts: t.Iterable[t.Any]) -> list[ImageReference]:
     return [ImageReference.parse(text) for text in texts]
 
 
-def check_credentials_scope(refs: t.Sequence[ImageReference], options: ClientOptions) -> None:
-    """Explicit credentials belong to one registry: refuse, before any request, a run that leaves it unclear."""
-    if options.credentials is None or options.credentials.anonymous:
-        return
-    registries = sorted({ref.registry for ref in refs})
-    kind = "token" if options.credentials.bearer_token else "username and password"
-    if options.credentials_registry is None:
-        if len(registries) > 1:
-            raise ConfigurationError(
-                f"{kind} given for images on {len(registries)} registries ({', '.join(registries)}); "
-                "explicit credentials are only ever sent to one registry",
-                hint="set auth_registry to the registry they belong to; images on the others use the docker or "
-                "podman credential files, or anonymous access",
-            )
-        return
-    if options.credentials_registry not in registries:
-        raise ConfigurationError(
-            f"auth_registry {options.credentials_registry} is not the registry of any image "
-            f"({', '.join(registries)}), so the {kind} would go unused",
-            hint="set auth_registry to the registry of the images the credentials are for",
-        )
-
-
 class _Run:
     """One query: a client, the raw tag lists already fetched, and a bound on requests in flight per registry."""
 
@@ -272,7 +250,7 @@ def query_images(
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
-    check_credentials_scope(refs, options)
+    check_explicit_scope(refs, options.credentials, options.credentials_registry)
     results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
     own = session is None
     session = session or make_session(pool_size=options.concurrency)

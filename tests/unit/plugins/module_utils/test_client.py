@@ -15,10 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import lifetime
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import (
-    MANIFEST_MEDIA_TYPES,
-    RegistryClient,
-)
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
     AuthenticationError,
@@ -28,6 +25,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
     RegistryConnectionError,
     RegistryError,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.manifests import MANIFEST_MEDIA_TYPES
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference

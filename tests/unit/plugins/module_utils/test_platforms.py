@@ -18,13 +18,13 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
     ProtocolError,
     RegistryError,
 )
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import (
-    Platform,
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.manifests import (
     config_digest,
     from_config,
     from_index,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id
