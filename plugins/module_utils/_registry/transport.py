@@ -3,7 +3,7 @@
 """One HTTP exchange with a registry or token service: timeouts, TLS, retries, size caps.
 
 Every request goes through ``Transport.send``:
-- connect and read timeouts on every request, the token service's included;
+- connect and read timeouts on every request, the token service's included, and a deadline on the whole answer;
 - 429 (honouring ``Retry-After`` in seconds or as an HTTP date), 408, 500, 502, 503, 504 and dropped connections
   are retried with capped exponential backoff and jitter, within a bound on attempts and on total wait; no other
   status (no 401, no 404) is retried;
@@ -14,10 +14,12 @@ Every request goes through ``Transport.send``:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
 import re
+import socket
 import threading
 import time
 import traceback
@@ -54,6 +56,8 @@ MAX_TOKEN_BODY = 1024 * 1024
 MAX_MANIFEST_BODY = 4 * 1024 * 1024
 MAX_PAGE_BODY = 16 * 1024 * 1024
 _REGISTRIES_KEPT = 32
+# An answer (connection, redirects, status, headers and body) must be complete within this many timeouts.
+DEADLINE_FACTOR = 2
 _CHUNK = 64 * 1024
 
 
@@ -178,29 +182,43 @@ class Transport:
     ) -> Reply:
         shown = strip_query(url)
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _Deadline(DEADLINE_FACTOR * self.timeout) as deadline:
                 if self.verify is False:
                     # The user chose validate_certs: false; one warning per request is noise.
                     warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
-                response = self.session.request(
-                    method,
-                    url,
-                    headers=headers,
-                    params=params,
-                    data=data,
-                    verify=self.verify,
-                    timeout=self.timeout,
-                    allow_redirects=True,
-                    stream=True,
-                    auth=_no_netrc,
-                    proxies=self._proxies_for(url),
-                    hooks={"response": self._redirect_guard(method, shown)},
-                )
                 try:
-                    # An error body is only ever shown as an excerpt: read a little of it.
-                    content = _read(response, limit if response.status_code < 400 else MAX_ERROR_BODY, method, shown)
-                finally:
-                    response.close()
+                    response = self.session.request(
+                        method,
+                        url,
+                        headers=headers,
+                        params=params,
+                        data=data,
+                        verify=self.verify,
+                        timeout=self.timeout,
+                        allow_redirects=True,
+                        stream=True,
+                        auth=_no_netrc,
+                        proxies=self._proxies_for(url),
+                        hooks={"response": self._redirect_guard(method, shown)},
+                    )
+                    try:
+                        # An error body is only ever shown as an excerpt: read a little of it.
+                        limit = limit if response.status_code < 400 else MAX_ERROR_BODY
+                        content = _read(response, limit, method, shown)
+                    finally:
+                        response.close()
+                except requests.exceptions.RequestException:
+                    if not deadline.expired:
+                        raise
+                if deadline.expired:
+                    # Cut off: even an answer that seems whole may end anywhere, between two of its headers say.
+                    raise RegistryConnectionError(
+                        f"no complete answer within {deadline.seconds:g} s",
+                        method=method,
+                        url=shown,
+                        hint="the server sends its answer too slowly, or never ends it; raise timeout if it is only "
+                        f"slow (an answer may take {DEADLINE_FACTOR} times the timeout)",
+                    )
         except requests.exceptions.SSLError as exc:
             reason = _reason(exc)
             plain = "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER_FAILURE" in reason
@@ -295,6 +313,92 @@ def _read(response: requests.Response, limit: int, method: str, shown: str) -> b
     return b"".join(chunks)[: limit + 1]
 
 
+class _Deadline:
+    """One exchange's time limit, connection and redirects and the whole answer included.
+
+    requests' timeouts bound each wait for a byte, not the answer: a server that sends a byte now and then, in
+    headers that never end or a body that never does, would hold the client for ever. At the deadline the
+    connections the exchange took from the pool are shut down, which ends any read blocked on them.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.expired = False
+        self._connections: list[t.Any] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _EXCHANGE.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _EXCHANGE.deadline = None
+
+    def watch(self, connection: t.Any) -> None:
+        with self._lock:
+            self._connections.append(connection)
+            expired = self.expired
+        if expired:
+            _shut(connection)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            connections = list(self._connections)
+        for connection in connections:
+            _shut(connection)
+
+
+# The deadline of the exchange the current thread is in; the pools hand it each connection they give out.
+_EXCHANGE = threading.local()
+
+
+def _shut(connection: t.Any) -> None:
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            # socket.socket's own shutdown: an SSLSocket's would also drop its TLS state under the reading thread.
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+if HAS_REQUESTS:
+
+    class _Watched:
+        """A connection pool that tells the current exchange's deadline about every connection it gives out."""
+
+        def _get_conn(self, timeout: float | None = None) -> t.Any:
+            connection = super()._get_conn(timeout)  # type: ignore[misc]
+            deadline = getattr(_EXCHANGE, "deadline", None)
+            if deadline is not None:
+                deadline.watch(connection)
+            return connection
+
+    class _WatchedHTTPPool(_Watched, requests.urllib3.HTTPConnectionPool):
+        pass
+
+    class _WatchedHTTPSPool(_Watched, requests.urllib3.HTTPSConnectionPool):
+        pass
+
+    _WATCHED_POOLS = {"http": _WatchedHTTPPool, "https": _WatchedHTTPSPool}
+
+    class _Adapter(requests.adapters.HTTPAdapter):
+        """requests' adapter with watched pools, direct and through an HTTP(S) proxy."""
+
+        def init_poolmanager(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = _WATCHED_POOLS
+
+        def proxy_manager_for(self, proxy: str, **proxy_kwargs: t.Any) -> t.Any:
+            manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+            if type(manager) is requests.urllib3.ProxyManager:  # a SOCKS manager keeps its own pools
+                manager.pool_classes_by_scheme = _WATCHED_POOLS
+            return manager
+
+
 def _backoff(attempt: int) -> float:
     """Capped exponential backoff with jitter: between half and all of 0.5, 1, 2, 4 ... s, never above the cap."""
     ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2 ** (attempt - 1)))
@@ -353,7 +457,7 @@ def make_session(pool_size: int = 10) -> requests.Session:
     session.headers["User-Agent"] = USER_AGENT
     # pool_maxsize: connections kept per registry; pool_connections: registries whose connections are kept (more
     # than a run names in practice; a run over more registries than that opens connections again).
-    adapter = requests.adapters.HTTPAdapter(pool_connections=_REGISTRIES_KEPT, pool_maxsize=pool_size)
+    adapter = _Adapter(pool_connections=_REGISTRIES_KEPT, pool_maxsize=pool_size)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     return session

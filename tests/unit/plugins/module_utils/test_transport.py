@@ -38,6 +38,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.transp
     shared_session,
     strip_query,
 )
+from tests.fuzz.server import Action, Drip, HostileServer, Send
 from tests.kit.faults import FaultServer, Reply, Request
 from tests.unit.ids import case_id
 from tests.unit.plugins.module_utils.test_realm_rules import RecordingAdapter
@@ -469,6 +470,51 @@ def test_a_redirect_to_a_location_that_is_no_url_is_refused(faults: FaultServer,
         f"GET {faults.url}/v2/: 301 redirect to a Location that is not a valid URL; refusing to follow it; "
         "the registry misbehaves"
     )
+
+
+_HEADERS_FOR_EVER = b"".join(b"X-Slow-%d: v\r\n" % i for i in range(99))
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # Headers that never end: one more line every 0.1 s, each well within the read timeout.
+        [Send(b"HTTP/1.1 200 OK\r\n"), Drip(_HEADERS_FOR_EVER, 4, 0.1)],
+        # A body that never ends: 1 MiB announced, 16 bytes every 0.1 s.
+        [Send(b"HTTP/1.1 200 OK\r\nContent-Length: 1048576\r\n\r\n"), Drip(b" " * (1 << 20), 16, 0.1)],
+        # The same in chunks.
+        [Send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"), Drip(b"1\r\n \r\n" * 10000, 6, 0.1)],
+    ],
+    ids=["headers", "body", "chunks"],
+)
+def test_an_answer_that_trickles_for_ever_ends_at_the_deadline(steps: list[t.Any]) -> None:
+    # Found by fuzzing (tests/fuzz): the read timeout bounds each wait for a byte, so a server sending a byte now
+    # and then held the client until it stopped (hours, for a 16 MiB cap).
+    with HostileServer("slow", tls=None) as server:
+        server.script = lambda request: Action(steps)
+        sender = Transport(make_session(), verify=True, timeout=0.5, policy=RetryPolicy())
+        started = time.monotonic()
+        with pytest.raises(RegistryConnectionError) as caught:
+            sender.send("GET", f"{server.url}/v2/", limit=16 << 20)
+        elapsed = time.monotonic() - started
+    assert str(caught.value) == (
+        f"GET {server.url}/v2/: no complete answer within 1 s; the server sends its answer too slowly, or never "
+        "ends it; raise timeout if it is only slow (an answer may take 2 times the timeout)"
+    )
+    assert 1.0 <= elapsed < 2.5
+    assert len(server.requests) == 1  # not retried, as a timeout is not
+
+
+def test_an_answer_slower_than_the_timeout_in_all_but_within_the_deadline_is_read() -> None:
+    body = b'{"tags": ["a"]}'
+    steps = [Send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)), Drip(body, 2, 0.08)]
+    with HostileServer("slow", tls=None) as server:
+        server.script = lambda request: Action(steps)
+        reply = Transport(make_session(), verify=True, timeout=0.5, policy=RetryPolicy()).send(
+            "GET", f"{server.url}/v2/"
+        )
+    # Eight pieces, 0.64 s in all: longer than the timeout, within twice it.
+    assert (reply.status_code, reply.content) == (200, body)
 
 
 def test_no_warning_per_request_when_certificates_are_not_verified(faults: FaultServer) -> None:
