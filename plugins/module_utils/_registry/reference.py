@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import typing as t
 from dataclasses import dataclass
 
 from .errors import InvalidReferenceError
@@ -58,71 +59,21 @@ class ImageReference:
     @classmethod
     def parse(cls, text: str) -> ImageReference:
         """Parse and normalize ``text``; raise InvalidReferenceError naming the bad part."""
-        if not isinstance(text, str):
-            raise InvalidReferenceError(
-                f"image reference must be a string, got {type(text).__name__}",
-                hint="write it as [host[:port]/]path[:tag][@digest]",
-            )
         original = text
-        text = text.strip()
-        if not text:
-            raise InvalidReferenceError(
-                "image reference is empty", hint="write it as [host[:port]/]path[:tag][@digest]"
-            )
-        if any(ch.isspace() for ch in text):
-            raise InvalidReferenceError(
-                f"image reference {original!r} contains whitespace",
-                hint="remove the spaces; a reference is [host[:port]/]path[:tag][@digest]",
-            )
-        if "://" in text:
-            raise InvalidReferenceError(
-                f"image reference {original!r} has a URL scheme",
-                hint="drop the scheme: write registry.example.com/app, not https://registry.example.com/app",
-            )
-
-        remainder, has_digest, digest = text.partition("@")
-        if has_digest:
-            if not _DIGEST.fullmatch(digest):
-                raise InvalidReferenceError(
-                    f"image reference {original!r} has an invalid digest {digest!r}",
-                    hint="a digest looks like sha256: followed by 64 hex characters",
-                )
-            algorithm, hexpart = digest.split(":", 1)
-            if algorithm == "sha256" and len(hexpart) != 64:
-                raise InvalidReferenceError(
-                    f"image reference {original!r} has a sha256 digest of {len(hexpart)} hex characters",
-                    hint="a sha256 digest has exactly 64 hex characters",
-                )
-        else:
-            digest = ""
-
+        text = _checked_text(text)
+        remainder, at, digest = text.partition("@")
+        if at:
+            _check_digest(original, digest)
         registry, path = _split_registry(remainder)
         tag = ""
-        last_slash = path.rfind("/")
-        colon = path.rfind(":")
-        if colon > last_slash:
-            path, tag = path[:colon], path[colon + 1 :]
+        if path.rfind(":") > path.rfind("/"):
+            path, _colon, tag = path.rpartition(":")
             if not _TAG.fullmatch(tag):
                 raise InvalidReferenceError(
                     f"image reference {original!r} has an invalid tag {tag!r}",
                     hint="a tag is 1 to 128 of A-Z a-z 0-9 _ . - and does not start with . or -",
                 )
-
-        if not path:
-            raise InvalidReferenceError(
-                f"image reference {original!r} has no repository path",
-                hint="name the repository, e.g. registry.example.com/team/app",
-            )
-        for component in path.split("/"):
-            if not _COMPONENT.fullmatch(component):
-                if component.lower() != component and _COMPONENT.fullmatch(component.lower()):
-                    why = f"repository path component {component!r} has uppercase letters"
-                    hint = "repository paths are lowercase"
-                else:
-                    why = f"repository path component {component!r} is not valid"
-                    hint = "path components are lowercase letters and digits separated by . _ __ or -"
-                raise InvalidReferenceError(f"image reference {original!r}: {why}", hint=hint)
-
+        _check_path(original, path)
         if registry is None and _IMAGE_ID.fullmatch(path):
             # As distribution/reference does: 64 hex characters alone are an image ID, not a repository name.
             raise InvalidReferenceError(
@@ -133,13 +84,67 @@ class ImageReference:
             registry = DOCKER_HUB
         if registry == DOCKER_HUB and "/" not in path:
             path = f"library/{path}"
-
         if len(registry) + 1 + len(path) > _MAX_NAME:
             raise InvalidReferenceError(
                 f"image reference {original[:60]!r}... is longer than {_MAX_NAME} characters",
                 hint="registries reject repository names over 255 characters",
             )
         return cls(registry=registry, repository=path, tag=tag or None, digest=digest or None)
+
+
+_FORM = "write it as [host[:port]/]path[:tag][@digest]"
+
+
+def _checked_text(text: t.Any) -> str:
+    """``text`` stripped, refused when it cannot be a reference at all (not a string, empty, spaces, a URL)."""
+    if not isinstance(text, str):
+        raise InvalidReferenceError(f"image reference must be a string, got {type(text).__name__}", hint=_FORM)
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidReferenceError("image reference is empty", hint=_FORM)
+    if any(ch.isspace() for ch in stripped):
+        raise InvalidReferenceError(
+            f"image reference {text!r} contains whitespace",
+            hint="remove the spaces; a reference is [host[:port]/]path[:tag][@digest]",
+        )
+    if "://" in stripped:
+        raise InvalidReferenceError(
+            f"image reference {text!r} has a URL scheme",
+            hint="drop the scheme: write registry.example.com/app, not https://registry.example.com/app",
+        )
+    return stripped
+
+
+def _check_digest(original: str, digest: str) -> None:
+    if not _DIGEST.fullmatch(digest):
+        raise InvalidReferenceError(
+            f"image reference {original!r} has an invalid digest {digest!r}",
+            hint="a digest looks like sha256: followed by 64 hex characters",
+        )
+    algorithm, hexpart = digest.split(":", 1)
+    if algorithm == "sha256" and len(hexpart) != 64:
+        raise InvalidReferenceError(
+            f"image reference {original!r} has a sha256 digest of {len(hexpart)} hex characters",
+            hint="a sha256 digest has exactly 64 hex characters",
+        )
+
+
+def _check_path(original: str, path: str) -> None:
+    if not path:
+        raise InvalidReferenceError(
+            f"image reference {original!r} has no repository path",
+            hint="name the repository, e.g. registry.example.com/team/app",
+        )
+    for component in path.split("/"):
+        if _COMPONENT.fullmatch(component):
+            continue
+        if component.lower() != component and _COMPONENT.fullmatch(component.lower()):
+            why = f"repository path component {component!r} has uppercase letters"
+            hint = "repository paths are lowercase"
+        else:
+            why = f"repository path component {component!r} is not valid"
+            hint = "path components are lowercase letters and digits separated by . _ __ or -"
+        raise InvalidReferenceError(f"image reference {original!r}: {why}", hint=hint)
 
 
 def _split_registry(text: str) -> tuple[str | None, str]:
