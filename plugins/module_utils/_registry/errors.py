@@ -12,6 +12,14 @@ from __future__ import annotations
 
 import typing as t
 
+# What a message shows of a URL a registry chose: enough to recognize it, never the megabytes a hostile one sends.
+SHOWN_URL = 300
+
+
+def shortened(text: str, limit: int = SHOWN_URL) -> str:
+    """``text`` cut to ``limit`` characters, with "..." when cut."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
 
 class RegistryError(Exception):
     """Base class of every error the core raises."""
@@ -38,7 +46,7 @@ class RegistryError(Exception):
     def _render(self) -> str:
         text = self.message
         if self.method and self.url:
-            text = f"{self.method} {self.url}: {text}"
+            text = f"{self.method} {shortened(self.url)}: {text}"
         if self.image:
             text = f"{self.image}: {text}"
         if self.hint:

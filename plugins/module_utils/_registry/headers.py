@@ -15,6 +15,9 @@ from urllib.parse import urljoin, urlsplit
 
 from .errors import ProtocolError
 
+# What a message shows of a malformed header: where it goes wrong is usually in its first characters.
+_SHOWN = 100
+
 _TOKEN_CHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 _TOKEN68_CHARS = frozenset("-._~+/0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
@@ -76,7 +79,7 @@ class _Scanner:
         while True:
             ch = self.peek()
             if not ch:
-                raise ProtocolError(f"unterminated quoted string in header {self.text!r}")
+                raise ProtocolError(f"unterminated quoted string in header {_quoted(self.text)}")
             self.pos += 1
             if ch == "\\":
                 escaped = self.peek()
@@ -103,7 +106,7 @@ def parse_www_authenticate(value: str | None) -> list[Challenge]:
         scheme = scanner.token()
         if not scheme:
             raise ProtocolError(
-                f"malformed WWW-Authenticate header {value!r}: expected an auth scheme at offset {scanner.pos}"
+                f"malformed WWW-Authenticate header {_quoted(value)}: expected an auth scheme at offset {scanner.pos}"
             )
         params: dict[str, str] = {}
         scanner.skip_space()
@@ -130,7 +133,8 @@ def _params(scanner: _Scanner, value: str) -> dict[str, str]:
             if scanner.at_end():
                 break
             raise ProtocolError(
-                f"malformed WWW-Authenticate header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
+                f"malformed WWW-Authenticate header {_quoted(value)}: unexpected {scanner.peek()!r} "
+                f"at offset {scanner.pos}"
             )
         scanner.skip_space()
         if scanner.peek() != "=":
@@ -175,10 +179,10 @@ def _links(value: str) -> list[tuple[str, dict[str, str]]]:
         if scanner.at_end():
             return links
         if scanner.peek() != "<":
-            raise ProtocolError(f"malformed Link header {value!r}: expected '<' at offset {scanner.pos}")
+            raise ProtocolError(f"malformed Link header {_quoted(value)}: expected '<' at offset {scanner.pos}")
         end = value.find(">", scanner.pos)
         if end < 0:
-            raise ProtocolError(f"malformed Link header {value!r}: unterminated '<'")
+            raise ProtocolError(f"malformed Link header {_quoted(value)}: unterminated '<'")
         target = value[scanner.pos + 1 : end].strip()
         scanner.pos = end + 1
         params: dict[str, str] = {}
@@ -200,7 +204,7 @@ def _links(value: str) -> list[tuple[str, dict[str, str]]]:
         scanner.skip_space()
         if not scanner.at_end() and scanner.peek() != ",":
             raise ProtocolError(
-                f"malformed Link header {value!r}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
+                f"malformed Link header {_quoted(value)}: unexpected {scanner.peek()!r} at offset {scanner.pos}"
             )
 
 
@@ -213,3 +217,8 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     parts = urlsplit(url)
     port = parts.port or {"https": 443, "http": 80}.get(parts.scheme)
     return (parts.scheme.lower(), (parts.hostname or "").lower(), port)
+
+
+def _quoted(value: str) -> str:
+    """A header as messages show it: quoted, and cut when long (a hostile registry sends tens of kilobytes)."""
+    return repr(value) if len(value) <= _SHOWN else f"{value[:_SHOWN]!r}..."

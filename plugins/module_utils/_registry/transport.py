@@ -31,7 +31,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from .addresses import never_address
-from .errors import ProtocolError, RegistryConnectionError, TLSError
+from .errors import ProtocolError, RegistryConnectionError, TLSError, shortened
 from .table import default
 
 try:
@@ -441,9 +441,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def strip_query(url: str) -> str:
-    """URLs in messages lose their query: realms may carry account hints there."""
+    """URLs in messages lose their query (realms may carry account hints there), and what is past a length."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    return shortened(f"{parts.scheme}://{parts.netloc}{parts.path}")
 
 
 def make_session(pool_size: int = 10) -> requests.Session:

@@ -17,6 +17,14 @@ def test_a_bare_message() -> None:
     assert (str(error), error.context()) == ("something failed", {})
 
 
+def test_a_huge_url_is_shown_by_its_start_and_kept_whole_in_the_context() -> None:
+    # Found by fuzzing (tests/fuzz): a registry's next-page Link of 70 kB made a message as long.
+    url = "https://r/v2/a/tags/" + "x" * 70_000
+    error = ProtocolError("not JSON", method="GET", url=url)
+    assert str(error) == f"GET {url[:300]}...: not JSON"
+    assert error.context() == {"method": "GET", "url": url}
+
+
 def test_every_part_in_its_place() -> None:
     error = NotFoundError(
         "404 NAME_UNKNOWN: repository r/a not found",

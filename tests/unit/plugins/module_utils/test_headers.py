@@ -232,6 +232,17 @@ def test_an_unterminated_link_says_so() -> None:
     assert str(caught.value) == "malformed Link header '<https://r.example.com/v2/x': unterminated '<'"
 
 
+def test_a_huge_malformed_header_is_shown_by_its_start() -> None:
+    # Found by fuzzing (tests/fuzz): a registry's 70 kB header came back whole in the error message.
+    huge = "h" * 70_000
+    with pytest.raises(ProtocolError) as caught:
+        parse_www_authenticate('Bearer realm="' + huge)
+    assert str(caught.value) == "unterminated quoted string in header " + repr('Bearer realm="' + "h" * 86) + "..."
+    with pytest.raises(ProtocolError) as caught:
+        next_link("<" + huge, BASE)
+    assert str(caught.value) == "malformed Link header " + repr("<" + "h" * 99) + "...: unterminated '<'"
+
+
 def test_a_rel_without_value_is_no_next_link() -> None:
     assert next_link("</v2/x?last=a>; rel", BASE) is None
 

@@ -277,6 +277,8 @@ def test_one_shared_session_per_process() -> None:
         ("https://auth.example.com/token?account=ci&scope=x", "https://auth.example.com/token"),
         ("https://r.example.com:5000/v2/a/tags/list?n=10#f", "https://r.example.com:5000/v2/a/tags/list"),
         ("http://r.example.com/", "http://r.example.com/"),
+        # A realm or Link a hostile registry made 70 kB long: its start (found by fuzzing).
+        ("https://r/" + "p" * 70_000 + "?q=1", "https://r/" + "p" * 290 + "..."),
     ],
     ids=case_id,
 )
