@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 
 from .addresses import internal_address
 from .credentials import CredentialStore, Identity, basic_header
-from .errors import AuthenticationError, ProtocolError
+from .errors import AuthenticationError, ProtocolError, shortened
 from .headers import Challenge, parse_www_authenticate
 from .replies import failure, insufficient_scope, json_body, rejected, token_refused
 from .transport import MAX_TOKEN_BODY, Reply, Transport, strip_query
@@ -300,7 +300,8 @@ def _pick_challenge(response: Reply, method: str, url: str) -> Challenge:
         for challenge in challenges:
             if challenge.scheme == scheme:
                 return _resolved(challenge, method, url) if scheme == "bearer" else challenge
-    offered = ", ".join(c.scheme for c in challenges) or "none"
+    # Scheme names are the registry's words, as long as it likes: a few of them.
+    offered = shortened(", ".join(c.scheme for c in challenges), 100) or "none"
     raise AuthenticationError(
         f"401 UNAUTHORIZED and no Bearer or Basic challenge (offered: {offered})",
         method=method,

@@ -15,6 +15,7 @@ Every request goes through ``Transport.send``:
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import random
@@ -59,6 +60,7 @@ _REGISTRIES_KEPT = 32
 # An answer (connection, redirects, status, headers and body) must be complete within this many timeouts.
 DEADLINE_FACTOR = 2
 _CHUNK = 64 * 1024
+_SHOWN_REASON = 200
 
 
 @dataclass
@@ -433,11 +435,16 @@ def _chain(exc: BaseException) -> list[BaseException]:
 
 def _reason(exc: BaseException) -> str:
     """The innermost cause of a requests/urllib3 error, without the pool noise."""
-    text = str(_chain(exc)[-1])
+    cause = _chain(exc)[-1]
+    if isinstance(cause, http.client.BadStatusLine) and not isinstance(cause, http.client.RemoteDisconnected):
+        # Its text is whatever the server sent as its first line (a body, a token): not for a message.
+        return "the answer does not start with an HTTP status line"
+    text = str(cause)
     match = re.search(r"\[SSL: [A-Z_]+\][^(]*", text)
     if match:
         return match.group(0).strip()
-    return re.sub(r"<urllib3[^>]*>: ", "", text)
+    # Other causes quote the server too (a chunk size line, say): a little of it.
+    return shortened(re.sub(r"<urllib3[^>]*>: ", "", text), _SHOWN_REASON)
 
 
 def strip_query(url: str) -> str:

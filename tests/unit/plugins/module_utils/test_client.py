@@ -351,6 +351,15 @@ def test_401_without_a_usable_challenge(faults: FaultServer) -> None:
         client(faults).list_tags(ref(faults))
 
 
+def test_the_schemes_offered_are_named_but_not_at_any_length(faults: FaultServer) -> None:
+    # Found by fuzzing (tests/fuzz): a scheme name of 60 kB came back whole in the message.
+    faults.handler = lambda request: Reply(401, b"", [("WWW-Authenticate", "N" * 60_000 + " abc==")])
+    with pytest.raises(AuthenticationError) as caught:
+        client(faults).list_tags(ref(faults))
+    assert f"(offered: {'n' * 100}...); this registry needs" in str(caught.value)
+    assert len(str(caught.value)) < 400
+
+
 def test_manifest_head_sends_every_media_type_and_reads_the_digest(faults: FaultServer) -> None:
     digest = "sha256:" + "b" * 64
     faults.handler = lambda request: Reply(200, b"", [("Docker-Content-Digest", digest)])

@@ -351,8 +351,22 @@ def test_which_connection_failures_are_worth_another_try(exc: BaseException, dro
             "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed certificate",
         ),
         (RuntimeError("plain"), "plain"),
+        # Found by fuzzing: the first line of an answer without a status line is whatever the server sent, a token
+        # included; and a cause quoting the server is cut short.
+        (
+            _wrapped(http.client.BadStatusLine('{"token": "eyJ-issued-token"}')),
+            "the answer does not start with an HTTP status line",
+        ),
+        (
+            _wrapped(http.client.RemoteDisconnected("Remote end closed connection without response")),
+            "Remote end closed connection without response",
+        ),
+        (
+            RuntimeError("Invalid chunk length: got length b'" + "z" * 5000),
+            "Invalid chunk length: got length b'" + "z" * 165 + "...",
+        ),
     ],
-    ids=["wrapped", "urllib3-1", "ssl", "plain"],
+    ids=["wrapped", "urllib3-1", "ssl", "plain", "bad-status-line", "disconnected", "long"],
 )
 def test_the_reason_a_connection_failed(exc: BaseException, reason: str) -> None:
     assert _reason(exc) == reason
