@@ -379,9 +379,10 @@ def lifetime(body: dict[str, t.Any], now: datetime | None = None) -> float:
     """Seconds a token stays usable from ``now``, after ``expires_in`` and ``issued_at``."""
     try:
         expires_in = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
         expires_in = DEFAULT_TOKEN_LIFETIME
-    expires_in = max(expires_in, DEFAULT_TOKEN_LIFETIME)
+    # Written so that NaN (JSON as Python reads it) is the default too: max() would keep it.
+    expires_in = expires_in if expires_in >= DEFAULT_TOKEN_LIFETIME else DEFAULT_TOKEN_LIFETIME
     age = 0.0
     issued = issued_time(body.get("issued_at"))
     if issued is not None:
@@ -412,4 +413,6 @@ def issued_time(value: t.Any) -> datetime | None:
         offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         if zone[0] == "-":
             offset = -offset
+    if abs(offset) >= timedelta(days=1):
+        return None  # +99:00 is no zone; timezone() refuses it
     return issued.replace(tzinfo=timezone(offset))

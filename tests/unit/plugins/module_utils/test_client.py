@@ -293,6 +293,12 @@ def _ago(seconds: float) -> str:
         ({"expires_in": 300, "issued_at": "not a date"}, 294, 295),
         ({"expires_in": 10}, 54, 55),  # less than 60 counts as 60
         ({"expires_in": "abc"}, 54, 55),
+        # Found by fuzzing (tests/fuzz): these raised OverflowError and ValueError, or made every request fetch a
+        # token (NaN).
+        ({"expires_in": 10**400}, 54, 55),
+        ({"expires_in": float("nan")}, 54, 55),
+        ({"expires_in": 300, "issued_at": "2020-01-01T00:00:00+99:00"}, 294, 295),
+        ({"expires_in": 300, "issued_at": "2020-01-01T00:00:00-23:99"}, 294, 295),
     ],
     ids=case_id,
 )
