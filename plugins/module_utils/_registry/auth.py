@@ -41,6 +41,8 @@ CLIENT_ID = "tagscope.registry"
 DEFAULT_TOKEN_LIFETIME = 60
 # Refresh a little before the registry would refuse the token.
 TOKEN_EXPIRY_MARGIN = 5.0
+# What a token may hold (visible ASCII: JWTs and RFC 6750 b64tokens are), to go in a header as it is.
+_HEADER_TOKEN = re.compile(r"[!-~]+")
 # Scopes in one token request; a URL with hundreds of them would outgrow what servers accept.
 MAX_SCOPES_PER_TOKEN = 30
 
@@ -254,7 +256,9 @@ class Authenticator:
             raise refused
         if response.status_code != 200:
             raise failure(response, None, response.method, shown)
-        body = json_body(response, response.method, shown)
+        # A reply that is not JSON is quoted to show what answered (a login page, say), unless it may be a token
+        # reply cut short: one that mentions a token.
+        body = json_body(response, response.method, shown, quote=b"token" not in response.content)
         value = (body.get("token") or body.get("access_token")) if isinstance(body, dict) else None
         if not isinstance(value, str) or not value:
             raise ProtocolError(
@@ -262,6 +266,16 @@ class Authenticator:
                 method=response.method,
                 url=shown,
                 status=200,
+            )
+        if not _HEADER_TOKEN.fullmatch(value):
+            # Sent on, a line break would split the header (requests refuses it, quoting the header, token and
+            # all) and a character beyond latin-1 would not encode.
+            raise ProtocolError(
+                "token response has a token that is not printable ASCII, which no Authorization header can carry",
+                method=response.method,
+                url=shown,
+                status=200,
+                hint="the token service misbehaves",
             )
         return _Token(value=value, expires_at=time.monotonic() + lifetime(body))
 

@@ -117,12 +117,14 @@ def token_refused(response: Reply, identity: Identity, shown: str) -> RegistryEr
     )
 
 
-def json_body(response: Reply, method: str, url: str) -> t.Any:
+def json_body(response: Reply, method: str, url: str, *, quote: bool = True) -> t.Any:
+    """The JSON body, or an error that quotes its start (unless ``quote`` is off: it may hold a token)."""
     try:
         return response.json()
     except ValueError:
+        got = repr(excerpt(response.text)) if quote else "something else (not quoted: it may hold a token)"
         raise ProtocolError(
-            f"{response.status_code}: expected JSON, got {excerpt(response.text)!r}",
+            f"{response.status_code}: expected JSON, got {got}",
             method=method,
             url=url,
             status=response.status_code,

@@ -145,6 +145,38 @@ def test_token_response_without_token_is_a_protocol_error(faults: FaultServer) -
         client(faults).list_tags(ref(faults))
 
 
+@pytest.mark.parametrize(
+    "token",
+    ["tok-1\n", "tok-1\r\nX-Injected: 1", "tok 1", "tok-€", "tok-é", "tok-1\x00"],
+    ids=["lf", "crlf", "space", "euro", "latin1", "nul"],
+)
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(faults: FaultServer, token: str) -> None:
+    # Found by fuzzing (tests/fuzz): requests refused the header and its message quoted it, token and all; a
+    # character beyond latin-1 ended in a UnicodeEncodeError traceback.
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)], token_body={"token": token})
+    with pytest.raises(ProtocolError) as caught:
+        client(faults).list_tags(ref(faults))
+    assert str(caught.value) == (
+        f"GET https://{faults.host}/token: token response has a token that is not printable ASCII, which no "
+        "Authorization header can carry; the token service misbehaves"
+    )
+    assert len(token_requests(faults)) == 1
+
+
+def test_a_token_reply_cut_short_is_not_quoted(faults: FaultServer) -> None:
+    # Found by fuzzing: a token reply that is not JSON was quoted in the message, and may hold the token.
+    cut = b'{"token": "eyJhbGciOiJSUzI1NiJ9.secret-part", "expires_in": 3'
+    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
+    token_server = faults.handler
+    faults.handler = lambda request: Reply(200, cut) if request.path == "/token" else token_server(request)
+    with pytest.raises(ProtocolError) as caught:
+        client(faults).list_tags(ref(faults))
+    assert str(caught.value) == (
+        f"GET https://{faults.host}/token: 200: expected JSON, got something else (not quoted: it may hold a "
+        "token); is this URL a container registry (or its token service)?"
+    )
+
+
 def test_paging_follows_links_relative_and_absolute_and_short_pages(faults: FaultServer) -> None:
     base = f"https://{faults.host}/v2/org/app/tags/list"
     faults.handler = bearer_registry(
