@@ -32,7 +32,7 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from .addresses import never_address
-from .errors import ProtocolError, RegistryConnectionError, TLSError, shortened
+from .errors import ConfigurationError, ProtocolError, RegistryConnectionError, TLSError, shortened
 from .table import default
 
 try:
@@ -239,6 +239,15 @@ class Transport:
                 method=method,
                 url=shown,
                 hint="check that the registry is reachable, or raise timeout",
+            ) from None
+        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+            # requests' own message quotes the header: the token option, with the line break pasted after it.
+            raise ConfigurationError(
+                "a request header holds a line break or a character HTTP cannot carry (not shown: it may be a "
+                "credential)",
+                method=method,
+                url=shown,
+                hint="check the token for a trailing newline or characters pasted with it (typographic quotes, say)",
             ) from None
         except requests.exceptions.RequestException as exc:
             error = RegistryConnectionError(

@@ -21,6 +21,7 @@ import requests
 import urllib3
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
+    ConfigurationError,
     ProtocolError,
     RegistryConnectionError,
     TLSError,
@@ -531,6 +532,24 @@ def test_an_answer_slower_than_the_timeout_in_all_but_within_the_deadline_is_rea
         )
     # Eight pieces, 0.64 s in all: longer than the timeout, within twice it.
     assert (reply.status_code, reply.content) == (200, body)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["secret-token\n", "secret-token\r\nX-Injected: 1", "“secret-token”", "secret-€"],
+    ids=["lf", "crlf", "typographic-quotes", "euro"],
+)
+def test_a_header_http_cannot_carry_is_refused_without_showing_it(faults: FaultServer, token: str) -> None:
+    # Found by fuzzing (tests/fuzz): a token with a line break came back whole in the message (requests quotes the
+    # header it refuses); one with typographic quotes ended in a UnicodeEncodeError traceback.
+    with pytest.raises(ConfigurationError) as caught:
+        transport(faults).send("GET", f"{faults.url}/v2/", headers={"Authorization": f"Bearer {token}"})
+    assert str(caught.value) == (
+        f"GET {faults.url}/v2/: a request header holds a line break or a character HTTP cannot carry (not shown: it "
+        "may be a credential); check the token for a trailing newline or characters pasted with it (typographic "
+        "quotes, say)"
+    )
+    assert faults.requests == []
 
 
 def test_no_warning_per_request_when_certificates_are_not_verified(faults: FaultServer) -> None:
