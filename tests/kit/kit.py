@@ -20,6 +20,7 @@ import sys
 import time
 import typing as t
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -204,8 +205,13 @@ class Kit:
             self._save(state)
             if seed:
                 from .seed import seed_all  # noqa: PLC0415 - only when seeding
+                from .supply_chain import seed_supply_chain  # noqa: PLC0415
 
-                state["repos"] = seed_all(state)
+                # Beside the rest (other repositories, its own thread): the kit starts no later for it.
+                with ThreadPoolExecutor(max_workers=1) as pool:
+                    supply_chain = pool.submit(seed_supply_chain, state, self.dir / "supply-chain")
+                    state["repos"] = seed_all(state)
+                    state["supply_chain"] = supply_chain.result()
                 self._save(state)
         except BaseException:
             self.down()

@@ -1,7 +1,7 @@
 """The kit's own servers, run as one process: ``python -m tests.kit.servers CONFIG``.
 
 - a token server implementing the distribution token spec (GET with optional
-  Basic credentials; anonymous pull on ``public/``; ``team-a/`` and ``team-b/``
+  Basic credentials; anonymous pull on ``public/`` and ``signed/``; ``team-a/`` and ``team-b/``
   for their own user only), signing RS256 JWTs that the
   real registry verifies against ``signing.crt`` through the ``kid`` header;
 - a paging front for the real registry: Distribution 2.8 ignores ``n``/``last``
@@ -33,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric import padding
 
 from .pki import libtrust_key_id
 from .seed import EXAMPLE_REPOS, TEAMS
+from .supply_chain import NAMESPACE as SIGNED
 
 DEFAULT_PAGE = 100
 MAX_PAGE = 1000
@@ -112,7 +113,8 @@ class TokenIssuer:
         team = TEAMS.get(name.split("/", 1)[0])
         if team is not None:
             return [a for a in actions if a == "pull"] if user == team else []
-        if name in EXAMPLE_REPOS or name.startswith("public/") or (user and name.startswith("private/")):
+        public = name.startswith(("public/", f"{SIGNED}/"))
+        if name in EXAMPLE_REPOS or public or (user and name.startswith("private/")):
             return [a for a in actions if a == "pull"]
         return []
 
