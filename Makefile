@@ -12,7 +12,7 @@ SANITY_ROOT := $(CURDIR)/.build/sanity/ansible_collections/tagscope/registry
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_NOCOLOR ?= 1
 
-.PHONY: deps demo-deps system-deps release-system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench mutation release-check docs integration-lowest
+.PHONY: deps demo-deps system-deps release-system-deps collection demo test lint sanity units integration molecule kit-up kit-down clean bench mutation fuzz release-check docs integration-lowest
 
 deps: system-deps $(VENV)/.installed collection
 
@@ -125,6 +125,16 @@ mutation: deps
 	-$(BIN)/mutmut run --max-children 2 $(MUTANTS)
 	$(BIN)/mutmut results | grep -v "not checked" || true
 	$(PY) tests/mutation_score.py
+
+# The fuzzing harness (tests/fuzz): a hostile registry and token service against the module's work, 10,000 generated
+# cases; make test runs a sample of 500 (tests/unit/test_fuzz_sample.py). See docs/testing.md, "Fuzzing".
+# Another run: make fuzz FUZZ_SEED=7 FUZZ_CASES=20000; one case: .venv/bin/python -m tests.fuzz --seed S --case N
+FUZZ_SEED ?= 1
+FUZZ_CASES ?= 10000
+# The peak RSS (MiB) a run may reach; docs/testing.md says where it comes from.
+FUZZ_MAX_RSS ?= 700
+fuzz: deps
+	$(PY) -m tests.fuzz --seed $(FUZZ_SEED) --cases $(FUZZ_CASES) --max-rss-mib $(FUZZ_MAX_RSS)
 
 # What Galaxy and the docs site check: changelog fragments, plugin and role docs, the built tarball's import.
 RELEASE_VENV := $(CURDIR)/.venv-release

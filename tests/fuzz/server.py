@@ -130,6 +130,12 @@ class HostileServer:
     def url(self) -> str:
         return f"{'https' if self.tls else 'http'}://{self.host}"
 
+    def attempts(self) -> int:
+        """Requests received, and connections that never got as far as a request (a stalled handshake, say)."""
+        with self._lock:
+            served = {request.connection for request in self.requests}
+            return len(self.requests) + max(0, self.connections - len(served))
+
     def reset_log(self) -> None:
         with self._lock:
             self.requests = []
@@ -194,6 +200,8 @@ class HostileServer:
         sock: socket.socket = raw
         try:
             raw.settimeout(IDLE)
+            # Without it a reply written after TLS 1.3's session tickets waits for the client's delayed ACK (40 ms).
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             mode = self.on_connect(self.name, index)
             if mode == "silent":
                 self._stall(raw, MAX_STEP)
