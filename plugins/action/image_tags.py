@@ -41,13 +41,24 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: str | None = None, task_vars: dict[str, t.Any] | None = None) -> dict[str, t.Any]:
         result = super().run(tmp, task_vars)
-        if self._on_controller(task_vars or {}):
-            result.update(self._run_here())
+        here = self._on_controller(task_vars or {})
+        try:
+            args = self._keys_from_controller(dict(self._task.args), here=here)
+        except (OSError, UnicodeDecodeError) as exc:
+            where = getattr(exc, "filename", None) or "a signed_by file"
+            return {
+                **result,
+                "failed": True,
+                "msg": f"signed_by: cannot read {where!r} on the controller ({getattr(exc, 'strerror', None) or exc}); "
+                "give the path of a PEM public key on the controller, or the PEM text itself",
+            }
+        if here:
+            result.update(self._run_here(args))
         else:
             wrap_async = bool(self._task.async_val) and not self._connection.has_native_async
             result.update(
                 self._execute_module(
-                    module_name=MODULE_NAME, module_args=self._task.args, task_vars=task_vars, wrap_async=wrap_async
+                    module_name=MODULE_NAME, module_args=args, task_vars=task_vars, wrap_async=wrap_async
                 )
             )
             if wrap_async or self._task.async_val:
@@ -76,13 +87,30 @@ class ActionModule(ActionBase):
             and not self._task.async_val
         )
 
-    def _run_here(self) -> dict[str, t.Any]:
+    def _keys_from_controller(self, args: dict[str, t.Any], *, here: bool) -> dict[str, t.Any]:
+        """``signed_by`` paths are files on the controller, as playbooks expect of keys they ship: resolved like any
+        playbook file here, and read here when the module runs on another host."""
+        keys = args.get("signed_by")
+        if not isinstance(keys, list):
+            return args
+        return {**args, "signed_by": [self._key(entry, here=here) for entry in keys]}
+
+    def _key(self, entry: t.Any, *, here: bool) -> t.Any:
+        if not isinstance(entry, str) or not entry.strip() or "-----BEGIN" in entry:
+            return entry
+        path = self._loader.path_dwim(os.path.expanduser(entry.strip()))
+        if here:
+            return path
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+
+    def _run_here(self, args: dict[str, t.Any]) -> dict[str, t.Any]:
         task_environment: dict[str, str] = {}
         self._compute_environment_string(task_environment)
         # What the module process would see: the controller's environment with the task's environment: on top.
         # The core reads credential files through it; never os.environ, which other workers share.
         environ = {**os.environ, **{key: str(value) for key, value in task_environment.items()}}
-        args = _with_environment_fallbacks(dict(self._task.args), task_environment)
+        args = _with_environment_fallbacks(args, task_environment)
         validated = ArgumentSpecValidator(module_argument_spec()).validate(args)
         # What AnsibleModule masks, from the same validator.
         no_log = validated._no_log_values

@@ -71,6 +71,14 @@ options:
     description:
       - Keep only the first this many tags, after sorting. With O(reverse=true), the newest.
     type: int
+  digest_tags:
+    description:
+      - Keep tags that name a digest, V(sha256-<64 hex>) with or without V(.sig), V(.att) or V(.sbom), where cosign
+        keeps an image's signature, attestations and SBOM, and the OCI referrers tag schema its referrers.
+      - When V(false), they are left out of the tags, of C(latest), of the nearest tags and of every selection, as
+        Flux, C(crane ls -O) and C(oras repo tags --exclude-digest-tags) leave them out.
+    type: bool
+    default: false
   fail_on_missing:
     description:
       - "Fail when a tag or digest named in a reference does not exist, with a message naming the image,
@@ -120,6 +128,51 @@ options:
         repository (C(digest_exists)).
     type: bool
     default: false
+  signed_by:
+    description:
+      - Public keys (PEM text, or the path of a PEM file) as C(cosign generate-key-pair) writes them (ECDSA P-256,
+        also P-384, P-521, RSA and Ed25519). Every reference with a tag or digest must carry a cosign signature
+        that verifies with one of them and whose payload names the image's own digest.
+      - "Read from cosign's tag C(sha256-<hex>.sig), then from the OCI referrers API or its tag schema when the tag
+        holds none that verifies. An image fails the gate like a missing tag (see O(fail_on_missing)), saying why:
+        C(no signature found), C(signed, but not by any of the given keys), C(the signature names another digest)
+        (a replayed signature), C(the signature does not verify)."
+      - A path is read on the controller when the task runs there, and shipped as text otherwise.
+      - Keyless (Fulcio certificate and Rekor) verification is not supported; a certificate or a private key given
+        here is refused.
+      - Needs the Python package C(cryptography) where the task runs (the controller has it with ansible-core).
+      - Costs at most three requests per image beyond the existence check (the signature manifest, its payload, a
+        referrers probe); Docker Hub counts the manifest C(GET) as a pull.
+    type: list
+    elements: str
+  require_attestations:
+    description:
+      - Attestations every reference with a tag or digest must carry, found in any of the four places they live
+        (BuildKit attestation manifests in an index, cosign's C(.att) and C(.sbom) tags, the OCI referrers API and
+        its tag schema). An image without one fails the gate like a missing tag, naming what is missing.
+      - Only their presence is checked, not their signatures.
+    type: list
+    elements: str
+    choices: [sbom, provenance]
+  require_labels:
+    description:
+      - Image labels every reference with a tag or digest must carry, label to exact value, such as
+        C(org.opencontainers.image.revision) set to the commit being deployed.
+      - For an index, every platform image (those in O(platforms) when set) must match. A mismatch fails the gate
+        like a missing tag, naming the label, the value expected and the value found.
+    type: dict
+  min_age:
+    description:
+      - The soak time. An image created less than this long ago (from its config's C(created)) fails the gate.
+      - A duration, V(90m), V(12h), V(7d), V(2w), or a number of seconds.
+      - A C(created) of the Unix epoch or year 1, as reproducible builds write, is unknown and fails an age bound,
+        saying so.
+    type: raw
+  max_age:
+    description:
+      - The oldest image to accept. One created longer ago than this fails the gate (a stale rebuild).
+      - Written like O(min_age).
+    type: raw
   rate_limit_warning:
     description:
       - Warn (once per registry) when a registry says fewer pulls than this remain in its window

@@ -73,6 +73,17 @@ options:
     aliases:
       - image
       - name
+  inspect:
+    description:
+      - Read what each image that a reference names (with a tag or digest) says about itself, and return it per image
+        in RV(images[].created), C(labels), C(revision), C(source),
+        C(platform_digests) and C(attestations).
+      - Implied by O(require_attestations), O(require_labels), O(min_age) and O(max_age) for what they need.
+      - "Costs requests: a C(GET) of the manifest (which Docker Hub counts as a pull), of each platform image's
+        manifest and config for an index (only the platforms in O(platforms) when set), and of the attestation
+        manifests, cosign tags and referrers."
+    type: bool
+    default: false
   merge_facts:
     description:
       - V(true) merges this task's images into the C(image_tags) fact that earlier tasks set for the host.
@@ -348,6 +359,64 @@ images:
         - V(null) when it does not exist or the reference names neither.
       type: str
       sample: sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
+    created:
+      description:
+        - When the image was built, from its config's C(created) (ISO 8601). For an index, a dictionary from each
+          platform (those in O(platforms) when set) to its image's C(created).
+      type: raw
+      returned: with O(inspect), O(require_labels), O(min_age) or O(max_age), for an image that exists
+      sample: "2026-11-30T08:12:44Z"
+    labels:
+      description:
+        - The image config's labels. For an index, a dictionary from each platform to its image's labels, and under
+          V(index) the index's own C(org.opencontainers.image.*) annotations where it has any.
+      type: dict
+      returned: with O(inspect), O(require_labels), O(min_age) or O(max_age), for an image that exists
+      sample: {org.opencontainers.image.revision: 4f2c1e9, org.opencontainers.image.source: https://github.com/example/api}
+    revision:
+      description:
+        - C(org.opencontainers.image.revision), from the index's annotation or the label all its images agree on.
+      type: str
+      returned: with O(inspect), for an image that exists
+      sample: 4f2c1e9
+    source:
+      description: C(org.opencontainers.image.source), found like RV(images[].revision).
+      type: str
+      returned: with O(inspect), for an image that exists
+      sample: https://github.com/example/api
+    platform_digests:
+      description:
+        - For an index, the digest of each platform image, the digest a node of that platform actually runs (not the
+          index digest in RV(images[].digest)). V(null) for a single image.
+      type: dict
+      returned: with O(inspect), for an image that exists
+      sample: {linux/amd64: "sha256:0b5f...", linux/arm64: "sha256:9c41..."}
+    attestations:
+      description:
+        - The attestations found, from BuildKit attestation manifests in an index, cosign's C(.att) and C(.sbom) tags,
+          the OCI referrers API or its tag schema. Each has C(type) (V(sbom), V(provenance) or V(other)),
+          C(media_type), C(predicate_type) (when it says) and C(where) it was found.
+      type: list
+      elements: dict
+      returned: with O(inspect) or O(require_attestations), for an image that exists
+      sample: [{type: sbom, media_type: application/vnd.in-toto+json, predicate_type: "https://spdx.dev/Document",
+                where: index (BuildKit attestation manifest)}]
+    signatures:
+      description:
+        - The cosign signatures found, each with C(verified) (by a key of O(signed_by), naming this image's digest),
+          C(key) (the file or fingerprint of the key that verified it), C(where) it was found and the C(reason).
+      type: list
+      elements: dict
+      returned: with O(signed_by), for an image that exists
+      sample: [{verified: true, key: /etc/cosign/cosign.pub, where: "tag sha256-54f6....sig", reason: verified}]
+    problems:
+      description:
+        - Why the image fails O(signed_by), O(require_attestations), O(require_labels), O(min_age) or O(max_age),
+          one line each; empty when it passes. An image with problems counts as missing (see O(fail_on_missing)).
+      type: list
+      elements: str
+      returned: with any of those options, for an image that exists
+      sample: ["no signature found", "no provenance attestation found"]
 rate_limits:
   description:
     - What registries said of their pull limits (C(RateLimit-Limit) and C(RateLimit-Remaining) on manifest replies,

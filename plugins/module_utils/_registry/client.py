@@ -13,7 +13,15 @@ from .auth import Authenticator, TokenCache
 from .credentials import CredentialStore
 from .errors import ProtocolError
 from .headers import next_link
-from .manifests import MANIFEST_MEDIA_TYPES, Manifest, config_digest, from_config, from_index
+from .manifests import (
+    MANIFEST_MEDIA_TYPES,
+    OCI_INDEX,
+    Document,
+    Manifest,
+    config_digest,
+    from_config,
+    from_index,
+)
 from .options import ClientOptions
 from .replies import failure, json_body
 from .transport import MAX_MANIFEST_BODY, MAX_PAGE_BODY, Reply, RetryPolicy, Transport
@@ -48,6 +56,8 @@ class RegistryClient:
         self.auth = Authenticator(self.transport, store, cache)
         # Registry -> {"limit", "remaining", "window"}, from the last manifest reply that carried them.
         self.rate_limits: dict[str, dict[str, int | None]] = {}
+        # Registries (API hosts) that answered the referrers API with 404: it is not asked again this run.
+        self._no_referrers: set[str] = set()
         self._lock = threading.Lock()
 
     def expect(self, refs: t.Iterable[ImageReference]) -> None:
@@ -129,6 +139,54 @@ class RegistryClient:
         if read_platforms:
             found.offered = self._platforms(ref, json_body(response, "GET", url))
         return found
+
+    def document(self, ref: ImageReference, reference: str) -> Document | None:
+        """GET the manifest ``reference`` names: its digest, media type and body; None if it does not exist.
+
+        A GET of a manifest counts against Docker Hub's pull limit: only for what a HEAD cannot tell.
+        """
+        url = f"{self._base(ref)}/v2/{ref.repository}/manifests/{reference}"
+        response = self._manifest_reply("GET", url, ref, {"Accept": ", ".join(MANIFEST_MEDIA_TYPES)})
+        if response is None:
+            return None
+        body = json_body(response, "GET", url)
+        if not isinstance(body, dict):
+            raise ProtocolError(f"manifest is of type {type(body).__name__}, expected an object", method="GET", url=url)
+        served = response.headers.get("Docker-Content-Digest")
+        digest = served or "sha256:" + hashlib.sha256(response.content).hexdigest()
+        media_type = body.get("mediaType") or response.headers.get("Content-Type") or ""
+        return Document(digest=digest, media_type=str(media_type).split(";")[0].strip(), body=body)
+
+    def blob(self, ref: ImageReference, digest: str, *, limit: int = MAX_MANIFEST_BODY) -> bytes:
+        """The blob ``digest`` names, checked against its digest: a registry cannot hand over other bytes."""
+        url = f"{self._base(ref)}/v2/{ref.repository}/blobs/{digest}"
+        content = self._get(url, ref, limit=limit).content
+        if digest.startswith("sha256:") and hashlib.sha256(content).hexdigest() != digest[7:].lower():
+            raise ProtocolError(
+                f"blob does not match its digest {digest}",
+                method="GET",
+                url=url,
+                hint="the registry (or something between) altered it; report it to the registry's operator",
+            )
+        return content
+
+    def referrers(self, ref: ImageReference, digest: str) -> list[dict[str, t.Any]] | None:
+        """The manifests whose ``subject`` is ``digest`` (OCI distribution-spec 1.1 referrers API); None when the
+        registry has no such API (it answers 404, learned once per registry for the run)."""
+        with self._lock:
+            if ref.api_host in self._no_referrers:
+                return None
+        url = f"{self._base(ref)}/v2/{ref.repository}/referrers/{digest}"
+        response = self._manifest_reply("GET", url, ref, {"Accept": OCI_INDEX})
+        if response is None:
+            with self._lock:
+                self._no_referrers.add(ref.api_host)
+            return None
+        body = json_body(response, "GET", url)
+        listed = body.get("manifests") if isinstance(body, dict) else None
+        if not isinstance(listed, list):
+            raise ProtocolError("referrers reply is not an image index with 'manifests'", method="GET", url=url)
+        return [entry for entry in listed if isinstance(entry, dict)]
 
     def _manifest_reply(self, method: str, url: str, ref: ImageReference, headers: dict[str, str]) -> Reply | None:
         """The manifest reply; None for a 404 (the tag or digest does not exist), an error for anything else."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from .credentials import Identity, explicit_identity, registry_key
 from .errors import ConfigurationError
 from .platforms import Platform
+from .policy import Policy
 from .select import Selection
 from .table import CLIENT, QUERY, SELECTION, default, names
 
@@ -122,6 +123,8 @@ class QueryOptions:
     required_platforms: tuple[Platform, ...] = ()
     # A name:tag@digest whose tag now names another digest counts as there (reported as moved).
     allow_moved: bool = default("allow_moved")
+    # What to read of each image that exists, and what it must say to pass.
+    policy: Policy = field(default_factory=Policy)
 
     @classmethod
     def build(
@@ -135,6 +138,12 @@ class QueryOptions:
         wait_interval: float | None = None,
         platforms: t.Iterable[str] | None = None,
         allow_moved: bool | None = None,
+        inspect: bool | None = None,
+        signed_by: t.Sequence[t.Any] | None = None,
+        require_attestations: t.Sequence[t.Any] | None = None,
+        require_labels: t.Mapping[str, t.Any] | None = None,
+        min_age: t.Any = None,
+        max_age: t.Any = None,
     ) -> QueryOptions:
         _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
         _at_least("wait_interval", wait_interval, 0, strict=True)
@@ -147,6 +156,14 @@ class QueryOptions:
             wait_interval=float(_given("wait_interval", wait_interval)),
             required_platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
             allow_moved=bool(_given("allow_moved", allow_moved)),
+            policy=Policy.build(
+                inspect=inspect,
+                signed_by=signed_by,
+                require_attestations=require_attestations,
+                require_labels=require_labels,
+                min_age=min_age,
+                max_age=max_age,
+            ),
         )
 
 

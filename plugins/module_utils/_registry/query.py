@@ -14,8 +14,10 @@ from .auth import TokenCache
 from .client import RegistryClient
 from .credentials import check_explicit_scope
 from .errors import MultipleFailuresError, NotFoundError, RegistryError
+from .inspection import Wanted, inspect
 from .options import ClientOptions, QueryOptions
 from .platforms import Platform
+from .policy import Policy
 from .reference import ImageReference
 from .select import Selection, nearest
 from .transport import make_session
@@ -42,6 +44,9 @@ class ImageResult:
     # is still in the repository.
     moved: bool | None = None
     digest_exists: bool | None = None
+    # What the image says about itself (inspect and the policy options), and why it fails the policy.
+    inspection: dict[str, t.Any] | None = None
+    problems: list[str] | None = None
 
     @property
     def wanted(self) -> str | None:
@@ -65,7 +70,7 @@ class ImageResult:
 
     @property
     def missing(self) -> bool:
-        return self.exists is False or bool(self.missing_platforms)
+        return self.exists is False or bool(self.missing_platforms) or bool(self.problems)
 
     def as_dict(self) -> dict[str, t.Any]:
         result: dict[str, t.Any] = {
@@ -85,6 +90,10 @@ class ImageResult:
         }
         if self.digest_exists is not None:
             result["digest_exists"] = self.digest_exists
+        if self.inspection is not None:
+            result.update(self.inspection)
+        if self.problems is not None:
+            result["problems"] = self.problems
         if self.missing_platforms is not None:
             result["missing_platforms"] = self.missing_platforms
         if self.nearest is not None:
@@ -100,10 +109,12 @@ class ImageResult:
             )
         if self.missing_platforms:
             return f"{self.wanted} in {self.ref.name} lacks {', '.join(self.missing_platforms)}"
+        if self.problems and self.exists:
+            return f"{self.wanted} in {self.ref.name}: {'; '.join(self.problems)}"
         return f"{self.wanted} not found in {self.ref.name}"
 
     def missing_detail(self) -> str:
-        if self.moved:
+        if self.moved or (self.problems and self.exists and not self.missing_platforms):
             return ""
         if self.missing_platforms:  # only ever set for an image that exists
             return f"it has {', '.join(self.platforms or []) or 'no platform'}"
@@ -172,12 +183,12 @@ class _Run:
             lock = self._listing.setdefault(ref.name, threading.Lock())
         with lock:
             if ref.name not in self.raw_tags:
-                with self._slot(ref):
+                with self.slot(ref):
                     self.raw_tags[ref.name] = self.client.list_tags(ref)
             return self.raw_tags[ref.name]
 
     def check(self, result: ImageResult) -> None:
-        with self._slot(result.ref):
+        with self.slot(result.ref):
             found = self.client.manifest(result.ref, t.cast(str, result.wanted), read_platforms=bool(self.required))
         result.digest = found.digest if found else None
         expected = result.expected_digest
@@ -189,7 +200,7 @@ class _Run:
             result.moved = found is not None and found.digest.lower() != expected.lower()
             result.exists = found is not None and (not result.moved or self.allow_moved)
             if found is None or result.moved:
-                with self._slot(result.ref):
+                with self.slot(result.ref):
                     result.digest_exists = self.client.manifest(result.ref, expected) is not None
             else:
                 result.digest_exists = True
@@ -226,7 +237,7 @@ class _Run:
         if failed:
             raise MultipleFailuresError(failed)
 
-    def _slot(self, ref: ImageReference) -> threading.BoundedSemaphore:
+    def slot(self, ref: ImageReference) -> threading.BoundedSemaphore:
         with self._lock:
             return self._slots.setdefault(ref.api_host, threading.BoundedSemaphore(self.concurrency))
 
@@ -266,11 +277,16 @@ def query_images(
         missing = [r for r in checked if r.missing]
         if query.list_tags:
             run.each(results, lambda r: _describe(run, r, query.selection, missing))
+        wanted = query.policy.wanted(query.required_platforms)
+        if wanted.anything:
+            present = [r for r in checked if r.exists and r.digest]
+            run.each(present, lambda r: _inspect(run, r, wanted, query.policy))
+            missing = [r for r in checked if r.missing]
         if rate_limits is not None:
             rate_limits.update(client.rate_limits)
         for result in missing:
             if result.ref.tag and not result.exists and not result.moved:
-                result.nearest = _guarded(result, lambda r: _nearest(run, r))
+                result.nearest = _guarded(result, lambda r: _nearest(run, r, query.selection))
         if missing and (query.fail_on_missing or query.wait_timeout > 0):
             raise MissingTagsError(results, missing, waited)
         return results
@@ -279,11 +295,22 @@ def query_images(
             session.close()
 
 
-def _nearest(run: _Run, result: ImageResult) -> list[str] | None:
+def _nearest(run: _Run, result: ImageResult, selection: Selection) -> list[str] | None:
     try:
-        return nearest(t.cast(str, result.ref.tag), run.tags_of(result.ref))
+        return nearest(t.cast(str, result.ref.tag), selection.visible(run.tags_of(result.ref)))
     except NotFoundError:
         return None  # the repository itself is missing
+
+
+def _inspect(run: _Run, result: ImageResult, wanted: Wanted, policy: Policy) -> None:
+    """Read what the image says about itself, and hold it against the policy."""
+    with run.slot(result.ref):
+        found = inspect(
+            run.client, result.ref, t.cast(str, result.digest), wanted, tags=run.raw_tags.get(result.ref.name)
+        )
+    result.inspection = found.as_dict(wanted)
+    if policy.gates:
+        result.problems = policy.problems(found)
 
 
 def _describe(run: _Run, result: ImageResult, selection: Selection, missing: list[ImageResult]) -> None:

@@ -14,6 +14,8 @@ from .table import OPTION, default
 from .versions import Constraint, Version, sort_key
 
 SORTS: tuple[str, ...] = OPTION["sort"].choices or ()
+# cosign's tags beside an image: its signature, attestations and SBOM, or the OCI referrers tag schema.
+DIGEST_TAG = re.compile(r"sha256-[0-9a-f]{64}(?:\.(?:sig|att|sbom))?")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,8 @@ class Selection:
     sort: str = default("sort")
     reverse: bool = default("reverse")
     limit: int | None = None
+    # Keep tags that name a digest (cosign's sha256-<hex>.sig and friends).
+    digest_tags: bool = default("digest_tags")
 
     @classmethod
     def build(
@@ -39,6 +43,7 @@ class Selection:
         sort: str | None = None,
         reverse: bool | None = None,
         limit: int | None = None,
+        digest_tags: bool | None = None,
     ) -> Selection:
         """Check the selection options; None means "not set" (the default applies)."""
         sort = default("sort") if sort is None else sort
@@ -54,12 +59,13 @@ class Selection:
             sort=sort,
             reverse=default("reverse") if reverse is None else bool(reverse),
             limit=limit,
+            digest_tags=default("digest_tags") if digest_tags is None else bool(digest_tags),
         )
 
     def filter(self, tags: t.Iterable[str]) -> list[str]:
         """Tags that pass include, exclude and the constraint, in the order given."""
         kept = []
-        for tag in tags:
+        for tag in self.visible(tags):
             if self.include and not any(pattern.fullmatch(tag) for pattern in self.include):
                 continue
             if any(pattern.fullmatch(tag) for pattern in self.exclude):
@@ -70,6 +76,10 @@ class Selection:
                     continue
             kept.append(tag)
         return kept
+
+    def visible(self, tags: t.Iterable[str]) -> list[str]:
+        """The tags a user means by "the tags": without those that name a digest, unless ``digest_tags``."""
+        return [tag for tag in tags if self.digest_tags or not DIGEST_TAG.fullmatch(tag)]
 
     def order(self, tags: list[str]) -> list[str]:
         """Sort, then cut to ``limit``."""

@@ -28,9 +28,11 @@ QUERY = "query"
 SELECTION = "selection"
 RUNNER = "runner"
 
-# The doc fragment that documents an option: tagscope.registry.connection or tagscope.registry.selection.
+# Where an option is documented: the doc fragment tagscope.registry.connection or tagscope.registry.selection, or
+# the module's own DOCUMENTATION for an option only the module takes.
 CONNECTION_DOCS = "connection"
 SELECTION_DOCS = "selection"
+MODULE_DOCS = "module"
 
 ENV_PREFIX = "TAGSCOPE_REGISTRY_"
 # The lookup also reads a connection option from the variable ``tagscope_registry_<name>``.
@@ -115,12 +117,21 @@ OPTIONS: tuple[Option, ...] = (
     _selection("sort", default="version", choices=("version", "lexical", "none")),
     _selection("reverse", type="bool", default=False),
     _selection("limit", type="int"),
+    # Tags that name a digest (sha256-<hex>[.sig|.att|.sbom]) are cosign's, not versions.
+    _selection("digest_tags", type="bool", default=False, faces=_WATCHED),
     # What to ask of each image, and when to fail.
     _selection("fail_on_missing", QUERY, type="bool", default=False),
     _selection("wait_timeout", QUERY, type="float", default=0.0, faces=_GATE),
     _selection("wait_interval", QUERY, type="float", default=10.0, faces=_GATE),
     _selection("platforms", QUERY, type="list", elements="str", faces=_GATE),
     _selection("allow_moved", QUERY, type="bool", default=False, faces=_GATE),
+    # What an image says about itself, and what it must say to pass the gate.
+    Option("inspect", goes_to=QUERY, docs=MODULE_DOCS, type="bool", default=False, faces=frozenset({MODULE})),
+    _selection("signed_by", QUERY, type="list", elements="str", no_log=False, faces=_GATE),
+    _selection("require_attestations", QUERY, type="list", elements="str", choices=("sbom", "provenance"), faces=_GATE),
+    _selection("require_labels", QUERY, type="dict", faces=_GATE),
+    _selection("min_age", QUERY, type="raw", faces=_GATE),
+    _selection("max_age", QUERY, type="raw", faces=_GATE),
     # Warn when a registry says fewer pulls than this remain in its window.
     _selection("rate_limit_warning", RUNNER, type="int", default=10),
 )

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from ansible.plugins.loader import lookup_loader
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.tagscope.registry.plugins.doc_fragments import connection, selection
 from ansible_collections.tagscope.registry.plugins.lookup import image_tags as lookup_plugin
@@ -27,6 +29,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.table 
     CONNECTION_DOCS,
     LOOKUP,
     MODULE,
+    MODULE_DOCS,
     OPTION,
     OPTIONS,
     QUERY,
@@ -44,6 +47,7 @@ ROLE_DIR = Path(__file__).resolve().parents[3] / "roles" / "tag_gate"
 FRAGMENTS = {
     CONNECTION_DOCS: yaml.safe_load(connection.ModuleDocFragment.DOCUMENTATION)["options"],
     SELECTION_DOCS: yaml.safe_load(selection.ModuleDocFragment.DOCUMENTATION)["options"],
+    MODULE_DOCS: yaml.safe_load(module.DOCUMENTATION)["options"],
 }
 PLUGINS = yaml.safe_load(connection.ModuleDocFragment.PLUGINS)["options"]
 ROLE_SPEC = yaml.safe_load((ROLE_DIR / "meta" / "argument_specs.yml").read_text())["argument_specs"]["main"]["options"]
@@ -125,7 +129,7 @@ def test_the_module_argument_spec_is_the_table() -> None:
 def test_module_documents_its_own_options() -> None:
     docs = yaml.safe_load(module.DOCUMENTATION)["options"]
     own = {name: spec for name, spec in module_argument_spec().items() if name not in OPTION}
-    assert set(docs) == set(own)
+    assert set(docs) == set(own) | {option.name for option in OPTIONS if option.docs == MODULE_DOCS}
     for name, spec in own.items():
         entry = docs[name]
         assert (entry.get("type"), entry.get("default"), entry.get("elements")) == (
@@ -146,6 +150,12 @@ def test_each_builder_takes_exactly_the_options_that_go_to_it(goes_to: str) -> N
     assert taken == set(names(goes_to=goes_to))
 
 
+PUBLIC_KEY = (
+    ec.generate_private_key(ec.SECP256R1())
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 # A value for each option that differs from its default, and an equal one written differently where one exists.
 CHANGED: dict[str, t.Any] = {
     "username": "ci",
@@ -173,6 +183,13 @@ CHANGED: dict[str, t.Any] = {
     "wait_interval": 2,
     "platforms": ["linux/arm64"],
     "allow_moved": True,
+    "digest_tags": True,
+    "inspect": True,
+    "signed_by": [PUBLIC_KEY],
+    "require_attestations": ["sbom"],
+    "require_labels": {"org.opencontainers.image.revision": "abc123"},
+    "min_age": "1h",
+    "max_age": "2w",
     "rate_limit_warning": 50,
 }
 
@@ -206,7 +223,7 @@ def test_the_role_passes_the_option_on(option: Option) -> None:
     assert spec.get("no_log", False) is bool(option.no_log)
     # Unset in the role means the module's default; a value must be the module's own.
     role_default = ROLE_DEFAULTS[variable]
-    if role_default not in (None, []):
+    if role_default not in (None, [], {}):
         assert role_default == option.default
     assert spec.get("default") == (role_default if role_default is not None else None)
     assert re.search(rf"^\s+{option.name}: .*\b{variable}\b", ROLE_TASKS, re.M), f"{option.name} not passed on"
