@@ -8,7 +8,6 @@ Many cases here were found by mutation testing (docs/testing.md).
 from __future__ import annotations
 
 import base64
-import threading
 import time
 import typing as t
 from datetime import datetime, timedelta, timezone
@@ -25,16 +24,17 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth i
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
     AuthenticationError,
+    NotFoundError,
     ProtocolError,
     RegistryError,
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from tests.kit.bearer import DENIED, BearerRegistry, scopes_of
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id
 
 NO_FILES = {"HOME": "/nonexistent"}
-DENIED = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}
 
 
 def options(server: FaultServer, **more: t.Any) -> ClientOptions:
@@ -50,78 +50,6 @@ def form(request: Request) -> dict[str, list[str]]:
     return parse_qs(request.body.decode())
 
 
-def scopes_of(request: Request) -> list[str]:
-    """The scopes a token request asks for: GET query parameters, or the POST form's space-separated one."""
-    if request.method == "POST":
-        return form(request)["scope"][0].split(" ")
-    return request.query["scope"]
-
-
-class TokenServer:
-    """A registry and its token service on one server. Tokens name what they grant; the registry checks them.
-
-    ``grant``: "all" grants every scope asked for, "first" only the first (as Distribution's token server does
-    when one token may not cover several repositories). Tokens in ``revoked`` get 401 as if expired. ``oauth``:
-    the status of the OAuth2 POST (200 or 404/405/401).
-    """
-
-    def __init__(
-        self,
-        challenge: str = 'Bearer realm="/token",service="reg.example"',
-        *,
-        grant: str = "all",
-        oauth: int = 200,
-        delay: float = 0.0,
-    ) -> None:
-        self.challenge = challenge
-        self.grant = grant
-        self.oauth = oauth
-        self.delay = delay
-        self.issued: dict[str, set[str]] = {}
-        self.revoked: set[str] = set()
-        self.lock = threading.Lock()
-
-    def __call__(self, request: Request) -> Reply:
-        if request.path == "/token":
-            if request.method == "POST" and self.oauth != 200:
-                return json_reply(DENIED, self.oauth)
-            asked = scopes_of(request)
-            with self.lock:
-                token = f"tok-{len(self.issued) + 1}"
-                self.issued[token] = set(asked if self.grant == "all" else asked[:1])
-            body = {"access_token": token} if request.method == "POST" else {"token": token}
-            return Reply(200, body, [("Content-Type", "application/json")], delay=self.delay)
-        repository = request.path.split("/v2/", 1)[1].rsplit("/", 2)[0]
-        scope = f"repository:{repository}:pull"
-        auth = request.header("Authorization") or ""
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
-        with self.lock:
-            granted = self.issued.get(token)
-            expired = token in self.revoked
-        if granted is None or expired:
-            return json_reply(DENIED, 401, [("WWW-Authenticate", self.challenge)])
-        if scope not in granted:
-            return json_reply(
-                DENIED, 401, [("WWW-Authenticate", f'{self.challenge},scope="{scope}",error="insufficient_scope"')]
-            )
-        if "/manifests/" in request.path:
-            return Reply(200, b"{}", [("Docker-Content-Digest", "sha256:" + "a" * 64)])
-        return json_reply({"name": repository, "tags": ["1.0"]})
-
-
-def bearer_tags(name: str, tags: list[str]) -> t.Callable[[Request], Reply]:
-    """A registry behind a Bearer challenge (token ``tok-1``) whose tag list is ``tags``."""
-
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-1"})
-        if request.header("Authorization") != "Bearer tok-1":
-            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
-        return json_reply({"name": name, "tags": tags})
-
-    return handle
-
-
 def token_requests(server: FaultServer) -> list[Request]:
     return [r for r in server.requests if r.path == "/token"]
 
@@ -130,7 +58,7 @@ def token_requests(server: FaultServer) -> list[Request]:
 
 
 def test_identity_token_is_sent_as_an_oauth2_refresh_grant_for_every_scope(faults: FaultServer) -> None:
-    faults.handler = TokenServer()
+    faults.handler = BearerRegistry()
     results = query_images(
         images(faults, "org/app", "org/other"), options(faults, credentials=Identity(identity_token="rt-secret"))
     )
@@ -154,7 +82,7 @@ def test_identity_token_is_sent_as_an_oauth2_refresh_grant_for_every_scope(fault
 
 
 def test_oauth2_grant_without_service(faults: FaultServer) -> None:
-    faults.handler = TokenServer('Bearer realm="/token"')
+    faults.handler = BearerRegistry('Bearer realm="/token"')
     query_images(images(faults, "org/app"), options(faults, credentials=Identity(identity_token="rt-secret")))
     assert "service" not in form(token_requests(faults)[0])
 
@@ -164,7 +92,7 @@ def test_without_oauth2_the_refresh_token_is_a_password(
     faults: FaultServer, status: int, username: str | None, user: str
 ) -> None:
     # ACR and others without the OAuth2 endpoint take the refresh token as a Basic password.
-    faults.handler = TokenServer(oauth=status)
+    faults.handler = BearerRegistry(oauth=status)
     identity = Identity(username=username, identity_token="rt-secret")
     results = query_images(images(faults, "org/app"), options(faults, credentials=identity))
     assert results[0].tags == ["1.0"]
@@ -175,7 +103,7 @@ def test_without_oauth2_the_refresh_token_is_a_password(
 
 
 def test_a_refused_refresh_token_is_an_authentication_error(faults: FaultServer) -> None:
-    faults.handler = TokenServer('Bearer realm="/token?account=ci&secret=query-secret"', oauth=401)
+    faults.handler = BearerRegistry('Bearer realm="/token?account=ci&secret=query-secret"', oauth=401)
     with pytest.raises(AuthenticationError) as caught:
         query_images(images(faults, "org/app"), options(faults, credentials=Identity(identity_token="rt-secret")))
     message = str(caught.value)
@@ -190,12 +118,7 @@ def test_a_refused_refresh_token_is_an_authentication_error(faults: FaultServer)
 
 
 def test_a_failing_token_service_is_named_without_its_query(faults: FaultServer) -> None:
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return Reply(500, b"boom")
-        return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token?secret=query-secret"')])
-
-    faults.handler = handle
+    faults.handler = BearerRegistry('Bearer realm="/token?secret=query-secret"', token=Reply(500, b"boom"))
     with pytest.raises(RegistryError) as caught:
         query_images(images(faults, "org/app"), options(faults, retries=0))
     assert str(caught.value) == (
@@ -209,7 +132,7 @@ def test_a_failing_token_service_is_named_without_its_query(faults: FaultServer)
 
 
 def test_one_token_asks_for_thirty_scopes_at_most(faults: FaultServer) -> None:
-    faults.handler = TokenServer()
+    faults.handler = BearerRegistry()
     names = [f"org/r{n:02d}" for n in range(32)]
     query_images(images(faults, *names), options(faults))
     asked = [scopes_of(r) for r in token_requests(faults)]
@@ -221,7 +144,7 @@ def test_one_token_asks_for_thirty_scopes_at_most(faults: FaultServer) -> None:
 
 
 def test_a_scope_left_out_of_a_shared_token_is_asked_alone(faults: FaultServer) -> None:
-    faults.handler = TokenServer(grant="first")
+    faults.handler = BearerRegistry(scopes_per_token=1)
     results = query_images(images(faults, "org/a", "org/b", "org/c"), options(faults))
     assert [r.tags for r in results] == [["1.0"]] * 3
     assert [scopes_of(r) for r in token_requests(faults)] == [
@@ -235,7 +158,7 @@ def test_after_tokens_expire_a_scope_refused_in_a_shared_token_is_asked_alone_at
     faults: FaultServer,
 ) -> None:
     # Two runs of one process (lookup calls in a long play) share the cache; between them the tokens expire.
-    faults.handler = TokenServer(grant="first")
+    faults.handler = BearerRegistry(scopes_per_token=1)
     cache = TokenCache()
     names = images(faults, "org/a", "org/b")
     query_images(names, options(faults), cache=cache)
@@ -255,7 +178,7 @@ def test_after_tokens_expire_a_scope_refused_in_a_shared_token_is_asked_alone_at
 
 
 def test_fresh_tokens_held_for_other_scopes_are_not_asked_again(faults: FaultServer) -> None:
-    faults.handler = TokenServer()
+    faults.handler = BearerRegistry()
     cache = TokenCache()
     query_images(images(faults, "org/a"), options(faults), cache=cache)
     faults.requests.clear()
@@ -263,10 +186,37 @@ def test_fresh_tokens_held_for_other_scopes_are_not_asked_again(faults: FaultSer
     assert [scopes_of(r) for r in token_requests(faults)] == [["repository:org/b:pull", "repository:org/c:pull"]]
 
 
+def test_a_token_is_never_sent_for_another_identity(faults: FaultServer) -> None:
+    # Two runs of one process (lookup calls with other credentials) share the cache. The token server grants
+    # org/private to alice alone: bob's run asks for tokens of its own, and is refused with them.
+    server = faults.handler = BearerRegistry(grants={"alice": ["repository:org/private:pull"]})
+    cache = TokenCache()
+    alice = options(faults, credentials=Identity(username="alice", password="pw"))
+    (result,) = query_images(images(faults, "org/private"), alice, cache=cache)
+    assert result.tags == ["1.0"]
+    bob = options(faults, credentials=Identity(username="bob", password="pw"))
+    with pytest.raises(NotFoundError) as caught:
+        query_images(images(faults, "org/private"), bob, cache=cache)
+    assert str(caught.value) == (
+        f"{faults.host}/org/private: GET {faults.url}/v2/org/private/tags/list: 401 UNAUTHORIZED (authentication "
+        "required): repository not found or access denied for user 'bob'; check the repository name and that this "
+        "user may pull it"
+    )
+    asked = ["repository:org/private:pull"]
+    assert [(r.user, r.scopes) for r in server.token_requests] == [("alice", asked), ("bob", asked), ("bob", asked)]
+    # alice's token never went out for bob.
+    assert [r.header("Authorization") for r in faults.requests if r.path != "/token"] == [
+        None,
+        "Bearer tok-1",
+        "Bearer tok-2",
+        "Bearer tok-3",
+    ]
+
+
 def test_a_token_refused_under_concurrency_is_replaced_once(faults: FaultServer) -> None:
     # A token held from an earlier run (a lookup call) that the registry no longer takes; eight tags of its
     # repository asked at once. Every request refused with it waits for one new token instead of fetching its own.
-    server = faults.handler = TokenServer(delay=0.2)
+    server = faults.handler = BearerRegistry(token_delay=0.2)
     cache = TokenCache()
     query_images(images(faults, "org/app:0"), options(faults), QueryOptions(list_tags=False), cache=cache)
     server.revoked.add("tok-1")
@@ -291,7 +241,7 @@ def plain(fault_pki: Path) -> t.Iterator[FaultServer]:
 
 
 def test_plain_http_realm_on_a_plain_http_registry_gets_the_credentials(plain: FaultServer) -> None:
-    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"')
+    plain.handler = BearerRegistry(f'Bearer realm="http://{plain.host}/token"')
     identity = Identity(username="ci", password="pw")
     results = query_images(images(plain, "org/app"), options(plain, credentials=identity, http_registries=[plain.host]))
     assert results[0].tags == ["1.0"]
@@ -300,14 +250,14 @@ def test_plain_http_realm_on_a_plain_http_registry_gets_the_credentials(plain: F
 
 def test_plain_http_realm_on_another_host_is_fine_anonymously(plain: FaultServer) -> None:
     port = plain.host.rsplit(":", 1)[1]
-    plain.handler = TokenServer(f'Bearer realm="http://localhost:{port}/token"')
+    plain.handler = BearerRegistry(f'Bearer realm="http://localhost:{port}/token"')
     results = query_images(images(plain, "org/app"), options(plain, http_registries=[plain.host]))
     assert results[0].tags == ["1.0"]
 
 
 def test_plain_http_realm_on_another_host_gets_no_credentials(plain: FaultServer) -> None:
     port = plain.host.rsplit(":", 1)[1]
-    plain.handler = TokenServer(f'Bearer realm="http://localhost:{port}/token"')
+    plain.handler = BearerRegistry(f'Bearer realm="http://localhost:{port}/token"')
     identity = Identity(username="ci", password="pw")
     with pytest.raises(ProtocolError) as caught:
         query_images(images(plain, "org/app"), options(plain, credentials=identity, http_registries=[plain.host]))
@@ -386,7 +336,7 @@ def test_issued_at_that_is_not_a_time(text: str) -> None:
 
 
 def test_a_token_is_kept_for_its_lifetime(faults: FaultServer) -> None:
-    faults.handler = TokenServer()
+    faults.handler = BearerRegistry()
     cache = TokenCache()
     before = time.monotonic()
     query_images(images(faults, "org/app"), options(faults), cache=cache)
@@ -398,7 +348,7 @@ def test_a_token_is_kept_for_its_lifetime(faults: FaultServer) -> None:
 def test_every_manifest_request_keeps_its_accept_types_through_the_token_flow(faults: FaultServer) -> None:
     # The first try, the retry with a token, and the retry with a replaced token: a retry without the Accept
     # header gets a schema1 manifest and a digest docker never shows.
-    server = faults.handler = TokenServer()
+    server = faults.handler = BearerRegistry()
     cache = TokenCache()
     query_images(images(faults, "org/app:1"), options(faults), QueryOptions(list_tags=False), cache=cache)
     server.revoked.add("tok-1")
@@ -416,22 +366,16 @@ def test_a_tag_page_larger_than_an_error_body_is_read_after_the_challenge(faults
     # The first request of a run is answered 401 and sent again with the token: the retry reads a whole page
     # (up to 16 MiB), not the 64 KiB an error body gets.
     tags = [f"1.0.{n}-build-{'x' * 20}" for n in range(4000)]
-
-    faults.handler = bearer_tags("org/app", tags)
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(tags, None)])
     (result,) = query_images(images(faults, "org/app"), options(faults))
     assert sorted(t.cast(list, result.tags)) == sorted(tags)
 
 
 def test_a_large_oauth2_token_reply_is_read(faults: FaultServer) -> None:
     # Token replies are read up to 1 MiB (some carry long claims besides the token), not 64 KiB.
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"access_token": "tok-big", "claims": "c" * (200 * 1024)})
-        if request.header("Authorization") != "Bearer tok-big":
-            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
-        return json_reply({"name": "org/app", "tags": ["1.0"]})
-
-    faults.handler = handle
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', token=json_reply({"access_token": "tok-big", "claims": "c" * (200 * 1024)})
+    )
     identity = Identity(identity_token="rt-secret")
     (result,) = query_images(images(faults, "org/app"), options(faults, credentials=identity))
     assert result.tags == ["1.0"]
@@ -442,17 +386,15 @@ def test_a_large_oauth2_token_reply_is_read(faults: FaultServer) -> None:
 
 def test_a_given_token_is_sent_as_it_is_with_the_request_headers(faults: FaultServer) -> None:
     tags = [f"1.0.{n}-{'x' * 20}" for n in range(4000)]
-
-    def handle(request: Request) -> Reply:
-        if request.header("Authorization") != "Bearer given-tok":
-            return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
-        if "/manifests/" in request.path:
-            return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "d" * 64)])
-        return json_reply({"name": "org/app", "tags": tags})
-
-    faults.handler = handle
+    tag = "1.0.1-" + "x" * 20
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"',
+        accept={"Bearer given-tok"},
+        pages=[(tags, None)],
+        manifests={tag: Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "d" * 64)])},
+    )
     identity = Identity(bearer_token="given-tok", source="options")
-    (result,) = query_images(images(faults, "org/app:1.0.1-" + "x" * 20), options(faults, credentials=identity))
+    (result,) = query_images(images(faults, f"org/app:{tag}"), options(faults, credentials=identity))
     # A page over 64 KiB is read whole; the manifest request keeps its Accept types; no token is negotiated.
     assert (result.exists, len(t.cast(list, result.tags))) == (True, 4000)
     assert token_requests(faults) == []
@@ -461,7 +403,7 @@ def test_a_given_token_is_sent_as_it_is_with_the_request_headers(faults: FaultSe
 
 
 def test_a_given_token_the_registry_refuses(faults: FaultServer) -> None:
-    faults.handler = lambda request: json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token"')])
+    faults.handler = BearerRegistry('Bearer realm="/token"')
     identity = Identity(bearer_token="given-tok", source="options")
     with pytest.raises(AuthenticationError) as caught:
         query_images(images(faults, "org/app"), options(faults, credentials=identity))
@@ -473,7 +415,7 @@ def test_a_given_token_the_registry_refuses(faults: FaultServer) -> None:
 
 
 def test_a_plain_http_realm_serves_a_later_run_after_its_tokens_expire(plain: FaultServer) -> None:
-    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"')
+    plain.handler = BearerRegistry(f'Bearer realm="http://{plain.host}/token"')
     cache = TokenCache()
     run = options(plain, credentials=Identity(username="ci", password="pw"), http_registries=[plain.host])
     query_images(images(plain, "org/app"), run, cache=cache)
@@ -490,7 +432,7 @@ def test_a_plain_http_realm_serves_a_later_run_after_its_tokens_expire(plain: Fa
 def test_threads_that_waited_for_the_first_token_still_get_their_scope(faults: FaultServer) -> None:
     # Three repositories at once; the token server grants one scope per token. The two requests that waited for
     # the first token are refused with it (insufficient_scope) and get tokens of their own.
-    faults.handler = TokenServer(grant="first", delay=0.2)
+    faults.handler = BearerRegistry(scopes_per_token=1, token_delay=0.2)
     results = query_images(images(faults, "org/a", "org/b", "org/c"), options(faults, concurrency=8))
     assert [r.tags for r in results] == [["1.0"]] * 3
     assert len(token_requests(faults)) == 3
@@ -519,16 +461,10 @@ def test_basic_credentials_refused_later_are_not_sent_again(faults: FaultServer)
 def test_a_new_challenge_replaces_the_old_one(faults: FaultServer) -> None:
     # The registry moves its token service mid-run: the token from the old one is refused with a challenge
     # naming the new one, which is where the next token comes from.
-    def handle(request: Request) -> Reply:
-        if request.path in ("/token", "/token2"):
-            return json_reply({"token": "tok-old" if request.path == "/token" else "tok-new"})
-        auth = request.header("Authorization")
-        if auth == "Bearer tok-new" or (auth == "Bearer tok-old" and "/org/a/" in request.path):
-            return json_reply({"name": "org/x", "tags": ["1.0"]})
-        realm = "/token" if auth is None else "/token2"
-        return json_reply(DENIED, 401, [("WWW-Authenticate", f'Bearer realm="{realm}"')])
-
-    faults.handler = handle
+    moved = BearerRegistry('Bearer realm="/token2"', token_path="/token2", token=json_reply({"token": "tok-new"}))
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', token=json_reply({"token": "tok-old"}), routes={"/v2/org/b/": moved, "/token2": moved}
+    )
     results = query_images(images(faults, "org/a", "org/b"), options(faults))
     assert [r.tags for r in results] == [["1.0"], ["1.0"]]
     assert [r.path for r in token_requests(faults)] == ["/token"]
@@ -536,7 +472,7 @@ def test_a_new_challenge_replaces_the_old_one(faults: FaultServer) -> None:
 
 
 def test_a_scope_refused_on_a_plain_http_registry_gets_its_own_token(plain: FaultServer) -> None:
-    plain.handler = TokenServer(f'Bearer realm="http://{plain.host}/token"', grant="first")
+    plain.handler = BearerRegistry(f'Bearer realm="http://{plain.host}/token"', scopes_per_token=1)
     run = options(plain, credentials=Identity(username="ci", password="pw"), http_registries=[plain.host])
     results = query_images(images(plain, "org/a", "org/b"), run)
     assert [r.tags for r in results] == [["1.0"], ["1.0"]]
@@ -554,7 +490,7 @@ def test_large_pages_are_read_on_every_path(faults: FaultServer) -> None:
     (open_result,) = query_images(images(faults, "org/open"), options(faults), QueryOptions.build(list_tags=True))
     assert len(t.cast(list, open_result.tags)) == 4000
 
-    faults.handler = bearer_tags("org/x", tags)
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(tags, None)])
     results = query_images(images(faults, "org/a", "org/b"), options(faults))
     assert [len(t.cast(list, r.tags)) for r in results] == [4000, 4000]
 
@@ -565,21 +501,12 @@ CI = Identity(username="ci", password="pw")
 BASIC_CI = "Basic " + base64.b64encode(b"ci:pw").decode()
 
 
-def switching(first: str, then: str) -> t.Callable[[Request], Reply]:
+def switching(first: str, then: str) -> BearerRegistry:
     """org/a is behind ``first`` ("bearer" or "basic"), org/b behind ``then``: the scheme the registry asks for
     changes between two images of one run."""
-
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": "tok-1"})
-        scheme = first if "/org/a/" in request.path else then
-        accepted = "Bearer tok-1" if scheme == "bearer" else BASIC_CI
-        if request.header("Authorization") == accepted:
-            return json_reply({"name": "org/x", "tags": ["1.0"]})
-        challenge = 'Bearer realm="/token",service="reg"' if scheme == "bearer" else 'Basic realm="reg"'
-        return json_reply(DENIED, 401, [("WWW-Authenticate", challenge)])
-
-    return handle
+    basic = BearerRegistry('Basic realm="reg"', accept={BASIC_CI})
+    behind_basic = {f"/v2/org/{name}/": basic for name, scheme in (("a", first), ("b", then)) if scheme == "basic"}
+    return BearerRegistry('Bearer realm="/token",service="reg"', routes=behind_basic)
 
 
 @pytest.mark.parametrize(("first", "then"), [("bearer", "basic"), ("basic", "bearer")], ids=case_id)
@@ -610,14 +537,8 @@ def test_a_registry_that_turns_to_basic_for_an_anonymous_run_says_credentials_ar
 
 def test_a_held_token_refused_and_its_replacement_too_is_the_end(faults: FaultServer) -> None:
     # org/b refuses every token: the shared one it was sent, then a fresh one; then it is not found.
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return json_reply({"token": f"tok-{len(token_requests(faults))}"})
-        if request.header("Authorization") == "Bearer tok-1" and "/org/a/" in request.path:
-            return json_reply({"name": "org/a", "tags": ["1.0"]})
-        return json_reply(DENIED, 401, [("WWW-Authenticate", 'Bearer realm="/token",service="reg"')])
-
-    faults.handler = handle
+    registry = faults.handler = BearerRegistry('Bearer realm="/token",service="reg"')
+    registry.routes["/v2/org/b/"] = registry.refuse
     with pytest.raises(RegistryError) as caught:
         query_images(images(faults, "org/a", "org/b"), options(faults, credentials=CI))
     assert str(caught.value) == (
