@@ -30,6 +30,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.option
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
+from tests.kit.bearer import BearerRegistry
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id
 
@@ -48,43 +49,14 @@ def ref(server: FaultServer, name: str = "org/app", tag: str = "") -> ImageRefer
     return ImageReference.parse(f"{server.host}/{name}{':' + tag if tag else ''}")
 
 
-def bearer_registry(
-    challenge: str,
-    pages: list[tuple[list[t.Any], str | None]],
-    *,
-    token_body: dict[str, t.Any] | None = None,
-    token_path: str = "/token",
-    valid: t.Callable[[str], bool] = lambda token: token.startswith("tok-"),
-) -> t.Callable[[Request], Reply]:
-    """A registry whose tag list has ``pages`` (tags, Link) at ?page=0.., behind a Bearer challenge."""
-    issued = {"count": 0}
-
-    def handle(request: Request) -> Reply:
-        if request.path == token_path:
-            issued["count"] += 1
-            return json_reply(token_body or {"token": f"tok-{issued['count']}"})
-        auth = request.header("Authorization") or ""
-        if not (auth.startswith("Bearer ") and valid(auth[7:])):
-            return json_reply(
-                {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
-                401,
-                [("WWW-Authenticate", challenge)],
-            )
-        page = int(request.query.get("page", ["0"])[0])
-        tags, link = pages[page]
-        return json_reply({"name": "org/app", "tags": tags}, headers=[("Link", link)] if link else [])
-
-    return handle
-
-
 def token_requests(server: FaultServer, path: str = "/token") -> list[Request]:
     return [r for r in server.requests if r.path == path]
 
 
 def test_relative_realm_with_its_own_query_and_service(faults: FaultServer) -> None:
-    faults.handler = bearer_registry(
+    faults.handler = BearerRegistry(
         'Bearer realm="/token?account=ci&x=1",service="reg.example",scope="repository:org/app:pull"',
-        [(["1.0", "2.0"], None)],
+        pages=[(["1.0", "2.0"], None)],
     )
     assert client(faults).list_tags(ref(faults)) == ["1.0", "2.0"]
     (token_request,) = token_requests(faults)
@@ -97,7 +69,7 @@ def test_relative_realm_with_its_own_query_and_service(faults: FaultServer) -> N
 
 
 def test_challenge_without_service_sends_no_service(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(["a"], None)])
     assert client(faults).list_tags(ref(faults)) == ["a"]
     (token_request,) = token_requests(faults)
     assert "service" not in token_request.query
@@ -105,25 +77,25 @@ def test_challenge_without_service_sends_no_service(faults: FaultServer) -> None
 
 
 def test_empty_service_is_not_sent(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token",service="",scope="x"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="/token",service="",scope="x"', pages=[(["a"], None)])
     client(faults).list_tags(ref(faults))
     assert "service" not in token_requests(faults)[0].query
 
 
 def test_only_pull_is_asked_even_when_the_challenge_names_more(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token",scope="repository:org/app:pull,push"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="/token",scope="repository:org/app:pull,push"', pages=[(["a"], None)])
     client(faults).list_tags(ref(faults))
     assert token_requests(faults)[0].query["scope"] == ["repository:org/app:pull"]
 
 
 def test_bearer_is_preferred_among_several_challenges(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Basic realm="legacy", Bearer realm="/token",service="s"', [(["a"], None)])
+    faults.handler = BearerRegistry('Basic realm="legacy", Bearer realm="/token",service="s"', pages=[(["a"], None)])
     assert client(faults).list_tags(ref(faults)) == ["a"]
     assert len(token_requests(faults)) == 1
 
 
 def test_credentials_go_to_the_realm_as_utf8_basic(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token",service="s"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="/token",service="s"', pages=[(["a"], None)])
     client(faults, credentials=Identity(username="robot$ci", password="pä:ss word")).list_tags(ref(faults))
     header = token_requests(faults)[0].header("Authorization")
     assert header == "Basic " + base64.b64encode("robot$ci:pä:ss word".encode()).decode()
@@ -133,14 +105,18 @@ def test_credentials_go_to_the_realm_as_utf8_basic(faults: FaultServer) -> None:
 
 
 def test_access_token_is_accepted(faults: FaultServer) -> None:
-    faults.handler = bearer_registry(
-        'Bearer realm="/token"', [(["a"], None)], token_body={"access_token": "tok-oauth", "expires_in": 300}
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"',
+        pages=[(["a"], None)],
+        token=json_reply({"access_token": "tok-oauth", "expires_in": 300}),
     )
     assert client(faults).list_tags(ref(faults)) == ["a"]
 
 
 def test_token_response_without_token_is_a_protocol_error(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)], token_body={"expires_in": 300})
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', pages=[(["a"], None)], token=json_reply({"expires_in": 300})
+    )
     with pytest.raises(ProtocolError, match="neither 'token' nor 'access_token'"):
         client(faults).list_tags(ref(faults))
 
@@ -153,7 +129,7 @@ def test_token_response_without_token_is_a_protocol_error(faults: FaultServer) -
 def test_a_token_no_header_can_carry_is_refused_without_showing_it(faults: FaultServer, token: str) -> None:
     # Found by fuzzing (tests/fuzz): requests refused the header and its message quoted it, token and all; a
     # character beyond latin-1 ended in a UnicodeEncodeError traceback.
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)], token_body={"token": token})
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(["a"], None)], token=json_reply({"token": token}))
     with pytest.raises(ProtocolError) as caught:
         client(faults).list_tags(ref(faults))
     assert str(caught.value) == (
@@ -166,9 +142,7 @@ def test_a_token_no_header_can_carry_is_refused_without_showing_it(faults: Fault
 def test_a_token_reply_cut_short_is_not_quoted(faults: FaultServer) -> None:
     # Found by fuzzing: a token reply that is not JSON was quoted in the message, and may hold the token.
     cut = b'{"token": "eyJhbGciOiJSUzI1NiJ9.secret-part", "expires_in": 3'
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
-    token_server = faults.handler
-    faults.handler = lambda request: Reply(200, cut) if request.path == "/token" else token_server(request)
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(["a"], None)], token=Reply(200, cut))
     with pytest.raises(ProtocolError) as caught:
         client(faults).list_tags(ref(faults))
     assert str(caught.value) == (
@@ -179,9 +153,9 @@ def test_a_token_reply_cut_short_is_not_quoted(faults: FaultServer) -> None:
 
 def test_paging_follows_links_relative_and_absolute_and_short_pages(faults: FaultServer) -> None:
     base = f"https://{faults.host}/v2/org/app/tags/list"
-    faults.handler = bearer_registry(
+    faults.handler = BearerRegistry(
         'Bearer realm="/token"',
-        [
+        pages=[
             (["a", "b"], '</v2/org/app/tags/list?page=1>; rel="next"'),
             # A short page with a next link: keep going.
             (["c"], f'<{base}?page=2>; rel="next"'),
@@ -204,7 +178,7 @@ def test_paging_follows_links_relative_and_absolute_and_short_pages(faults: Faul
 
 
 def test_page_size_is_sent_as_n(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="/token"', pages=[(["a"], None)])
     client(faults, page_size=50).list_tags(ref(faults))
     assert faults.requests[0].query == {"n": ["50"]}
 
@@ -212,9 +186,9 @@ def test_page_size_is_sent_as_n(faults: FaultServer) -> None:
 def test_pages_shorter_than_n_with_a_next_link_are_followed(faults: FaultServer) -> None:
     # A registry that caps its page size below the n it was sent (Harbor, Artifactory, GitLab cap theirs) still
     # links to the next page; a page shorter than n is not the last one while a Link follows.
-    faults.handler = bearer_registry(
+    faults.handler = BearerRegistry(
         'Bearer realm="/token"',
-        [
+        pages=[
             (["a", "b"], '</v2/org/app/tags/list?n=3&page=1>; rel="next"'),
             (["c", "d", "e"], '</v2/org/app/tags/list?n=3&page=2>; rel="next"'),
             (["f"], '</v2/org/app/tags/list?n=3&page=3>; rel="next"'),
@@ -227,25 +201,27 @@ def test_pages_shorter_than_n_with_a_next_link_are_followed(faults: FaultServer)
 
 
 def test_a_link_to_another_host_is_refused(faults: FaultServer) -> None:
-    faults.handler = bearer_registry(
-        'Bearer realm="/token"', [(["a"], '<https://evil.example.com/v2/org/app/tags/list?page=1>; rel="next"')]
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', pages=[(["a"], '<https://evil.example.com/v2/org/app/tags/list?page=1>; rel="next"')]
     )
     with pytest.raises(ProtocolError, match="another origin"):
         client(faults).list_tags(ref(faults))
 
 
 def test_a_link_loop_is_refused(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["a"], '</v2/org/app/tags/list?page=0>; rel="next"')])
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', pages=[(["a"], '</v2/org/app/tags/list?page=0>; rel="next"')]
+    )
     with pytest.raises(ProtocolError, match="repeats an earlier page"):
         client(faults).list_tags(ref(faults))
 
 
 def test_token_expiring_mid_walk_is_renewed_once(faults: FaultServer) -> None:
-    # The first token is refused from the second page on, as if it expired.
-    faults.handler = bearer_registry(
+    # Each token is good for one request: the first is refused from the second page on, as if it expired.
+    faults.handler = BearerRegistry(
         'Bearer realm="/token"',
-        [(["a"], '</v2/org/app/tags/list?page=1>; rel="next"'), (["b"], None)],
-        valid=lambda token: token != "tok-1" or not any(r.query.get("page") for r in faults.requests),
+        pages=[(["a"], '</v2/org/app/tags/list?page=1>; rel="next"'), (["b"], None)],
+        uses=1,
     )
     assert client(faults).list_tags(ref(faults)) == ["a", "b"]
     assert len(token_requests(faults)) == 2
@@ -254,7 +230,7 @@ def test_token_expiring_mid_walk_is_renewed_once(faults: FaultServer) -> None:
 def test_a_refused_fresh_token_ends_as_not_found_without_looping(faults: FaultServer) -> None:
     # Docker Hub answers 401 with a new challenge for missing or private repositories.
     challenge = 'Bearer realm="/token",service="s",scope="repository:org/app:pull",error="insufficient_scope"'
-    faults.handler = bearer_registry(challenge, [(["a"], None)], valid=lambda token: False)
+    faults.handler = BearerRegistry(challenge, pages=[(["a"], None)], uses=0)
     with pytest.raises(NotFoundError, match="not found or access denied for anonymous access"):
         client(faults).list_tags(ref(faults))
     assert len(token_requests(faults)) == 1
@@ -262,16 +238,11 @@ def test_a_refused_fresh_token_ends_as_not_found_without_looping(faults: FaultSe
 
 
 def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="/token"', [(["1.0"], None)])
-    faults_manifest = faults.handler
-
-    def handle(request: Request) -> Reply:
-        if "/manifests/" in request.path and (request.header("Authorization") or "").startswith("Bearer tok-"):
-            found = request.path.endswith("/1.0")
-            return Reply(200 if found else 404, b"", [("Docker-Content-Digest", "sha256:" + "1" * 64)] if found else [])
-        return faults_manifest(request)
-
-    faults.handler = handle
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"',
+        pages=[(["1.0"], None)],
+        manifests={"1.0": Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "1" * 64)])},
+    )
     results = query_images(
         [f"{faults.host}/org/app:1.0", f"{faults.host}/org/app:2.0"], ClientOptions(ca_path=faults.ca, environ=NO_FILES)
     )
@@ -288,8 +259,8 @@ def test_tokens_are_reused_across_images_of_one_repository(faults: FaultServer) 
 
 
 def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
-    faults.handler = bearer_registry(
-        'Bearer realm="/token"', [(["a"], None)], token_body={"token": "tok-short", "expires_in": 5}
+    faults.handler = BearerRegistry(
+        'Bearer realm="/token"', pages=[(["a"], None)], token=json_reply({"token": "tok-short", "expires_in": 5})
     )
     registry = client(faults)
     registry.list_tags(ref(faults))
@@ -300,10 +271,10 @@ def test_short_expires_in_counts_as_sixty_seconds(faults: FaultServer) -> None:
 def test_token_with_an_absurd_issued_at_is_reused(faults: FaultServer) -> None:
     # Reference: containers/image docker_client.go takes Go's zero time as "issued now"; a client that trusts it
     # computes an expired token and asks for a new one before every request.
-    faults.handler = bearer_registry(
+    faults.handler = BearerRegistry(
         'Bearer realm="/token"',
-        [(["a"], None)],
-        token_body={"token": "tok-zero", "expires_in": 300, "issued_at": "0001-01-01T00:00:00Z"},
+        pages=[(["a"], None)],
+        token=json_reply({"token": "tok-zero", "expires_in": 300, "issued_at": "0001-01-01T00:00:00Z"}),
     )
     registry = client(faults)
     registry.list_tags(ref(faults))
@@ -343,10 +314,10 @@ def test_token_lifetime_counts_a_plausible_age() -> None:
 
 
 def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:
-    faults.handler = bearer_registry(
+    faults.handler = BearerRegistry(
         'Bearer realm="/token"',
-        [(["a"], None)],
-        token_body={"token": "tok-skew", "expires_in": 300, "issued_at": "2999-01-01T00:00:00Z"},
+        pages=[(["a"], None)],
+        token=json_reply({"token": "tok-skew", "expires_in": 300, "issued_at": "2999-01-01T00:00:00Z"}),
     )
     registry = client(faults)
     registry.list_tags(ref(faults))
@@ -355,7 +326,7 @@ def test_token_issued_in_the_future_is_clock_skew(faults: FaultServer) -> None:
 
 
 def test_plain_http_realm_is_refused(faults: FaultServer) -> None:
-    faults.handler = bearer_registry('Bearer realm="http://127.0.0.1:9/token"', [(["a"], None)])
+    faults.handler = BearerRegistry('Bearer realm="http://127.0.0.1:9/token"', pages=[(["a"], None)])
     with pytest.raises(ProtocolError, match="is not https"):
         client(faults, credentials=Identity(username="u", password="p")).list_tags(ref(faults))
     assert token_requests(faults) == []
