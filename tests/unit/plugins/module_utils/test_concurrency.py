@@ -14,23 +14,20 @@ import pytest
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import MultipleFailuresError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from tests.kit.bearer import BearerRegistry, Handler
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 
 NO_FILES = {"HOME": "/nonexistent"}
 
 
-def token_gate(request: Request) -> Reply | None:
-    """The token service and the Bearer challenge every registry here sits behind; None once a request holds the
-    token."""
-    if request.path == "/token":
-        return json_reply({"token": "tok-all"})
-    if request.header("Authorization") != "Bearer tok-all":
-        return Reply(401, b"", [("WWW-Authenticate", 'Bearer realm="/token",service="svc"')])
-    return None
+def gated(answer: Handler) -> BearerRegistry:
+    """The Bearer challenge and token service every registry here sits behind; ``answer`` gets the requests that
+    hold a token."""
+    return BearerRegistry('Bearer realm="/token",service="svc"', denied=b"", answer=answer)
 
 
 class Counting:
-    """A registry behind a Bearer challenge that answers slowly and counts how many requests overlap."""
+    """A registry (behind ``gated``) that answers slowly and counts how many requests overlap."""
 
     def __init__(self, delay: float = 0.15) -> None:
         self.delay = delay
@@ -39,9 +36,6 @@ class Counting:
         self.most = 0
 
     def __call__(self, request: Request) -> Reply:
-        gated = token_gate(request)
-        if gated is not None:
-            return gated
         with self.lock:
             self.in_flight += 1
             self.most = max(self.most, self.in_flight)
@@ -56,7 +50,7 @@ class Counting:
 
 def test_bounded_in_flight_results_in_order_one_token(faults: FaultServer) -> None:
     counting = Counting()
-    faults.handler = counting
+    faults.handler = gated(counting)
     names = [f"org/r{number:02d}" for number in range(12)]
     results = query_images(
         [f"{faults.host}/{name}" for name in names], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=4)
@@ -70,7 +64,7 @@ def test_bounded_in_flight_results_in_order_one_token(faults: FaultServer) -> No
 
 def test_concurrency_one_asks_one_after_the_other(faults: FaultServer) -> None:
     counting = Counting(delay=0.05)
-    faults.handler = counting
+    faults.handler = gated(counting)
     query_images(
         [f"{faults.host}/org/r{n}" for n in range(4)], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=1)
     )
@@ -78,7 +72,7 @@ def test_concurrency_one_asks_one_after_the_other(faults: FaultServer) -> None:
 
 
 def test_several_failures_name_each_image(faults: FaultServer) -> None:
-    faults.handler = Counting(delay=0.01)
+    faults.handler = gated(Counting(delay=0.01))
     texts = [f"{faults.host}/org/ok", f"{faults.host}/missing/one", f"{faults.host}/missing/two"]
     try:
         query_images(texts, ClientOptions(ca_path=faults.ca, environ=NO_FILES))
@@ -96,9 +90,6 @@ def test_a_429_holds_back_every_request_to_that_registry(faults: FaultServer) ->
     arrivals: list[tuple[float, str]] = []
 
     def handle(request: Request) -> Reply:
-        gated = token_gate(request)
-        if gated is not None:
-            return gated
         with lock:
             arrivals.append((time.monotonic(), request.path))
             first = len(arrivals) == 2  # the second list with a token: both threads are at work by then
@@ -107,7 +98,7 @@ def test_a_429_holds_back_every_request_to_that_registry(faults: FaultServer) ->
         time.sleep(0.05)
         return json_reply({"name": "x", "tags": ["1"]})
 
-    faults.handler = handle
+    faults.handler = gated(handle)
     query_images(
         [f"{faults.host}/org/r{n}" for n in range(8)], ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=2)
     )
@@ -125,9 +116,6 @@ def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
     most: dict[str, int] = {}
 
     def handle(request: Request) -> Reply:
-        gated = token_gate(request)
-        if gated is not None:
-            return gated
         host = t.cast(str, request.header("Host"))
         with lock:
             for key in (host, "all"):
@@ -140,7 +128,7 @@ def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
         return json_reply({"name": "x", "tags": [request.path.split("/")[3]]})
 
     with FaultServer(fault_pki) as first, FaultServer(fault_pki) as second:
-        first.handler = second.handler = handle
+        first.handler, second.handler = gated(handle), gated(handle)
         texts = [f"{server.host}/org/r{n}" for server in (first, second) for n in range(2)]
         results = query_images(texts, ClientOptions(ca_path=first.ca, environ=NO_FILES, concurrency=1))
         assert most == {first.host: 1, second.host: 1, "all": 2}
@@ -148,16 +136,14 @@ def test_each_registry_has_its_own_bound(fault_pki: Path) -> None:
 
 
 class Gathering:
-    """A registry that answers manifests and tag lists only once ``parties`` requests of that kind are in flight
-    together: every run below has that many connections in use at once, whatever the machine's speed."""
+    """A registry (behind ``gated``) that answers manifests and tag lists only once ``parties`` requests of that
+    kind are in flight together: every run below has that many connections in use at once, whatever the machine's
+    speed."""
 
     def __init__(self, parties: int) -> None:
         self.barriers = {kind: threading.Barrier(parties, timeout=10) for kind in ("manifests", "tags")}
 
     def __call__(self, request: Request) -> Reply:
-        gated = token_gate(request)
-        if gated is not None:
-            return gated
         self.barriers["manifests" if "/manifests/" in request.path else "tags"].wait()
         if "/manifests/" in request.path:
             return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "a" * 64)])
@@ -169,7 +155,7 @@ def test_connections_are_kept_for_every_request_in_flight(fault_pki: Path, tls: 
     # The pool keeps as many connections as requests may be in flight: the tag lists after the manifest checks
     # go over the same 12 connections; none is closed and opened again (each costs a TCP and a TLS handshake).
     with FaultServer(fault_pki, tls=tls) as server:
-        server.handler = Gathering(12)
+        server.handler = gated(Gathering(12))
         texts = [f"{server.host}/org/r{n:02d}:1.0" for n in range(12)]
         options = ClientOptions(
             ca_path=server.ca, environ=NO_FILES, concurrency=12, http_registries=[] if tls else [server.host]
@@ -188,7 +174,7 @@ def test_the_process_wide_session_keeps_connections_for_the_highest_concurrency(
     session = transport.shared_session()
     assert session is transport.shared_session()
     assert (session.trust_env, session.headers["User-Agent"]) == (False, "tagscope.registry")
-    faults.handler = Gathering(64)
+    faults.handler = gated(Gathering(64))
     texts = [f"{faults.host}/org/r{n:02d}:1.0" for n in range(64)]
     options = ClientOptions(ca_path=faults.ca, environ=NO_FILES, concurrency=64)
     try:
@@ -209,7 +195,7 @@ def test_each_registry_keeps_its_connection_in_a_run_with_more_registries_than_t
     with contextlib.ExitStack() as stack:
         servers = [stack.enter_context(FaultServer(fault_pki, tls=tls)) for _n in range(12)]
         for server in servers:
-            server.handler = Gathering(1)
+            server.handler = gated(Gathering(1))
         texts = [f"{server.host}/org/app:1.0" for server in servers]
         options = ClientOptions(
             ca_path=servers[0].ca,
