@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -24,6 +23,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from tests.kit.bearer import BearerRegistry
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.kit.helpers import Helper, basic_auth, write_config
 from tests.unit.ids import case_id
@@ -313,17 +313,11 @@ def _basic_registry(request: Request) -> Reply:
     return json_reply({"name": "org/app", "tags": ["1.0"]})
 
 
-def _bearer_registry(request: Request) -> Reply:
-    """A registry with its token service on its own host: tokens for anyone, who sent what is recorded."""
-    host = request.header("Host")
-    if request.path == "/token":
-        return json_reply(
-            {"token": "tok-" + hashlib.sha256((request.header("Authorization") or "").encode()).hexdigest()}
-        )
-    if not (request.header("Authorization") or "").startswith(("Bearer tok-", f"Bearer {CANARY_TOKEN}")):
-        challenge = f'Bearer realm="https://{host}/token",service="svc"'
-        return Reply(401, b"", [("WWW-Authenticate", challenge)])
-    return json_reply({"name": "org/app", "tags": ["1.0"]})
+def _bearer_registry(server: FaultServer) -> BearerRegistry:
+    """A registry with its token service on its own host: tokens for anyone, and the canary token taken as given;
+    who sent what is recorded."""
+    challenge = f'Bearer realm="https://{server.host}/token",service="svc"'
+    return BearerRegistry(challenge, denied=b"", accept={f"Bearer {CANARY_TOKEN}"})
 
 
 CANARY_USER, CANARY_PASSWORD, CANARY_TOKEN = "canary-user", "Canary-pw:7c1e", "Canary-bearer-93ad"
@@ -357,7 +351,8 @@ def test_explicit_credentials_go_only_to_auth_registry(tmp_path: Path, fault_pki
     # Reference: docker and podman scope every credential to one registry (docker login <registry>); the
     # second registry here has its own entry in a config file, a third image on it goes anonymous otherwise.
     with FaultServer(fault_pki) as home, FaultServer(fault_pki) as elsewhere:
-        home.handler = elsewhere.handler = _bearer_registry
+        home.handler = home_registry = _bearer_registry(home)
+        elsewhere.handler = elsewhere_registry = _bearer_registry(elsewhere)
         write_config(
             tmp_path / ".docker" / "config.json", {"auths": {elsewhere.host: {"auth": basic_auth("eve", "x")}}}
         )
@@ -372,11 +367,13 @@ def test_explicit_credentials_go_only_to_auth_registry(tmp_path: Path, fault_pki
         assert _leaks(_every_form(elsewhere.requests)) == []
         # The other registry got its own credentials from the file instead.
         assert "Basic " + basic_auth("eve", "x") in {r.header("Authorization") for r in elsewhere.requests}
+        assert [r.user for r in elsewhere_registry.token_requests] == ["eve"]
+        assert [r.user for r in home_registry.token_requests] == ([CANARY_USER] if explicit.username else [])
 
 
 def test_explicit_credentials_and_several_registries_need_auth_registry(fault_pki: Path) -> None:
     with FaultServer(fault_pki) as first, FaultServer(fault_pki) as second:
-        first.handler = second.handler = _bearer_registry
+        first.handler, second.handler = _bearer_registry(first), _bearer_registry(second)
         explicit = Identity(username=CANARY_USER, password=CANARY_PASSWORD, source="options")
         with pytest.raises(ConfigurationError) as caught:
             query_images(
