@@ -20,6 +20,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import MAX_TOKEN_BODY
+from tests.kit.bearer import BearerRegistry
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 
 NO_FILES = {"HOME": "/nonexistent"}
@@ -27,33 +28,17 @@ UNAUTHORIZED = {"errors": [{"code": "UNAUTHORIZED", "message": "authentication r
 BASIC_PW = "Basic " + base64.b64encode(b"ci:pw").decode()
 
 
-def challenge(value: str | None) -> Reply:
-    return json_reply(UNAUTHORIZED, 401, [("WWW-Authenticate", value)] if value is not None else [])
-
-
 def registry(
-    challenge_value: str | None = 'Bearer realm="/token",service="s"',
-    *,
-    token: Reply | None = None,
-    answer: Reply | None = None,
-    accept: str = "Bearer tok-1",
-) -> t.Callable[[Request], Reply]:
-    """A registry behind ``challenge_value``; its token service replies ``token``; with ``accept`` it replies
-    ``answer`` (a tag list by default)."""
-
-    def handle(request: Request) -> Reply:
-        if request.path == "/token":
-            return token or json_reply({"token": "tok-1"})
-        if request.header("Authorization") != accept:
-            return challenge(challenge_value)
-        return answer or json_reply({"name": "org/app", "tags": ["1.0"]})
-
-    return handle
+    challenge: str | None = 'Bearer realm="/token",service="s"', **knobs: t.Any
+) -> t.Callable[[], BearerRegistry]:
+    """A fresh registry per run of a case (it keeps the tokens it issued); its 401s carry ``UNAUTHORIZED``, the
+    "(authentication required)" of the messages below."""
+    return lambda: BearerRegistry(challenge, denied=UNAUTHORIZED, **knobs)
 
 
 class Case(t.NamedTuple):
     id: str
-    handler: t.Callable[[Request], Reply]
+    registry: t.Callable[[], BearerRegistry]
     error: str
     message: str
     context: dict[str, t.Any]
@@ -112,7 +97,7 @@ CASES = [
     ),
     Case(
         "basic-wrong-credentials",
-        registry('Basic realm="registry"', accept="Basic nobody"),
+        registry('Basic realm="registry"'),
         "AuthenticationError",
         "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): the registry "
         "rejected the credentials of user 'ci'; check username and password",
@@ -184,7 +169,7 @@ CASES = [
     ),
     Case(
         "token-not-accepted-anonymous",
-        registry(accept="Bearer something-else"),
+        registry(uses=0),
         "NotFoundError",
         "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): repository not "
         "found or access denied for anonymous access; check the repository name, or set username and password",
@@ -192,7 +177,7 @@ CASES = [
     ),
     Case(
         "token-not-accepted-with-credentials",
-        registry(accept="Bearer something-else"),
+        registry(uses=0),
         "AuthenticationError",
         "{host}/org/app: GET {url}/v2/org/app/tags/list: 401 UNAUTHORIZED (authentication required): the registry "
         "rejected the credentials of user 'ci'; check username and password",
@@ -300,9 +285,10 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_errors_in_full(faults: FaultServer, case: Case) -> None:
     hostname = faults.host.rsplit(":", 1)[0]
+    serve = case.registry()
 
     def handler(request: Request) -> Reply:
-        reply = case.handler(request)
+        reply = serve(request)
         reply.headers = [(key, value.format(hostname=hostname)) for key, value in reply.headers]
         return reply
 
@@ -323,7 +309,7 @@ def test_errors_in_full(faults: FaultServer, case: Case) -> None:
 
 def test_basic_challenge_without_realm_takes_credentials(faults: FaultServer) -> None:
     # Some registries send a bare "Basic": it has no realm to resolve, and needs none.
-    faults.handler = registry("Basic", accept=BASIC_PW)
+    faults.handler = BearerRegistry("Basic", accept={BASIC_PW})
     options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, credentials=Identity("ci", "pw"))
     (result,) = query_images([f"{faults.host}/org/app"], options)
     assert result.tags == ["1.0"]
@@ -333,7 +319,7 @@ def test_the_client_options_reach_the_requests(faults: FaultServer, tmp_path: Pa
     # auth_file is where the credentials come from; timeout bounds every request.
     auth_file = tmp_path / "auth.json"
     auth_file.write_text(json.dumps({"auths": {faults.host: {"auth": base64.b64encode(b"ci:pw").decode()}}}))
-    faults.handler = registry('Basic realm="registry"', accept=BASIC_PW)
+    faults.handler = BearerRegistry('Basic realm="registry"', accept={BASIC_PW})
     options = ClientOptions(ca_path=faults.ca, timeout=5, environ=NO_FILES, auth_file=str(auth_file))
     (result,) = query_images([f"{faults.host}/org/app"], options)
     assert result.tags == ["1.0"]
