@@ -23,7 +23,8 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
-from tests.kit.faults import FaultServer, Reply, Request, json_reply
+from tests.kit.bearer import BearerRegistry
+from tests.kit.faults import FaultServer
 from tests.unit.ids import case_id
 
 
@@ -123,11 +124,8 @@ FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0", "
     "identity", [None, Identity(username="alice", password="Canary-realm-pw", source="options")], ids=case_id
 )
 def test_refused_before_any_connection(faults: FaultServer, realm: str, identity: Identity | None) -> None:
-    def handle(request: Request) -> Reply:
-        challenge = f'Bearer realm="{realm}",service="svc",scope="repository:org/app:pull"'
-        return json_reply({"errors": [{"code": "UNAUTHORIZED"}]}, 401, [("WWW-Authenticate", challenge)])
-
-    faults.handler = handle
+    challenge = f'Bearer realm="{realm}",service="svc",scope="repository:org/app:pull"'
+    faults.handler = BearerRegistry(challenge, denied={"errors": [{"code": "UNAUTHORIZED"}]})
     session = make_session()
     recorder = RecordingAdapter()
     for prefix in FORBIDDEN:
