@@ -8,10 +8,9 @@ repository's scope, and the tag list or manifest otherwise. The knobs below turn
 services are (scopes granted per user or one per token, tokens that expire or are refused, OAuth2 or not, paging
 with ``Link``), and ``routes`` hands any path to another handler for a fault.
 
-    faults.handler = registry = BearerRegistry('Bearer realm="/token"', pages=[(["a"], '<?page=1>; rel="next"'),
-                                                                           (["b"], None)])
-    ...
-    assert [(r.user, r.scopes) for r in registry.token_requests] == [(None, ["repository:org/app:pull"])]
+    faults.handler = registry = BearerRegistry(grants={"alice": ["repository:org/app:pull"]})
+    query_images([f"{faults.host}/org/app"], ClientOptions(ca_path=faults.ca, credentials=alice, ...))
+    assert [(r.user, r.scopes) for r in registry.token_requests] == [("alice", ["repository:org/app:pull"])]
 """
 
 from __future__ import annotations

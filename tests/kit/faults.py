@@ -4,6 +4,8 @@ A test sets ``server.handler`` to a function from Request to Reply; every
 request is recorded in ``server.requests``. Used for: relative or query-bearing
 realms, challenges without ``service``, several challenges, tokens that expire
 mid-walk, foreign or relative ``Link`` headers, ``null`` tags, 429, HTML errors.
+A whole registry behind a Bearer challenge, with its token service, is a handler
+for this server: ``bearer.BearerRegistry``.
 """
 
 from __future__ import annotations
