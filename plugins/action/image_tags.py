@@ -24,6 +24,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.signatures import private_keys
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import MODULE, OPTIONS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
@@ -112,8 +113,8 @@ class ActionModule(ActionBase):
         environ = {**os.environ, **{key: str(value) for key, value in task_environment.items()}}
         args = _with_environment_fallbacks(args, task_environment)
         validated = ArgumentSpecValidator(module_argument_spec()).validate(args)
-        # What AnsibleModule masks, from the same validator.
-        no_log = validated._no_log_values
+        # What AnsibleModule masks, from the same validator, and a private key pasted where a public one belongs.
+        no_log = validated._no_log_values | set(private_keys(args.get("signed_by")))
         params = validated.validated_parameters
         if validated.error_messages:
             error = validated.errors[0]

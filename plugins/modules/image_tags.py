@@ -478,6 +478,7 @@ errors:
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.signatures import private_keys
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import (
     HAS_REQUESTS,
     REQUESTS_IMPORT_ERROR,
@@ -487,6 +488,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._run import imag
 
 def main() -> None:
     module = AnsibleModule(argument_spec=module_argument_spec(), supports_check_mode=True)
+    module.no_log_values.update(private_keys(module.params.get("signed_by")))
     if not HAS_REQUESTS:
         module.fail_json(msg=missing_required_lib("requests"), exception=REQUESTS_IMPORT_ERROR)
     result = image_tags(module.params)

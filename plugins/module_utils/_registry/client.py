@@ -5,6 +5,7 @@ replies into errors ``replies.py``'s, reading manifests and image configs ``mani
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import typing as t
@@ -58,6 +59,8 @@ class RegistryClient:
         self.rate_limits: dict[str, dict[str, int | None]] = {}
         # Registries (API hosts) that answered the referrers API with 404: it is not asked again this run.
         self._no_referrers: set[str] = set()
+        self._has_referrers: set[str] = set()
+        self._referrers_learned: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def expect(self, refs: t.Iterable[ImageReference]) -> None:
@@ -173,15 +176,18 @@ class RegistryClient:
     def referrers(self, ref: ImageReference, digest: str) -> list[dict[str, t.Any]] | None:
         """The manifests whose ``subject`` is ``digest`` (OCI distribution-spec 1.1 referrers API); None when the
         registry has no such API (it answers 404, learned once per registry for the run)."""
+        url = f"{self._base(ref)}/v2/{ref.repository}/referrers/{digest}"
         with self._lock:
+            learning = self._referrers_learned.setdefault(ref.api_host, threading.Lock())
+        # Until a registry is known to have the API, the first image to ask learns it and the others wait.
+        with learning if ref.api_host not in self._has_referrers else contextlib.nullcontext():
             if ref.api_host in self._no_referrers:
                 return None
-        url = f"{self._base(ref)}/v2/{ref.repository}/referrers/{digest}"
-        response = self._manifest_reply("GET", url, ref, {"Accept": OCI_INDEX})
-        if response is None:
-            with self._lock:
+            response = self._manifest_reply("GET", url, ref, {"Accept": OCI_INDEX})
+            if response is None:
                 self._no_referrers.add(ref.api_host)
-            return None
+                return None
+            self._has_referrers.add(ref.api_host)
         body = json_body(response, "GET", url)
         listed = body.get("manifests") if isinstance(body, dict) else None
         if not isinstance(listed, list):

@@ -65,6 +65,14 @@ class Signature:
         return {"verified": self.verified, "key": self.key, "where": self.where, "reason": self.reason}
 
 
+def private_keys(entries: t.Any) -> list[str]:
+    """The entries of ``signed_by`` that are private keys pasted as text: secrets to mask wherever parameters are
+    shown (they are refused, but the task's invocation would echo them)."""
+    if not isinstance(entries, list):
+        entries = [entries]
+    return [entry for entry in entries if isinstance(entry, str) and "PRIVATE KEY" in entry]
+
+
 def load_keys(entries: t.Sequence[t.Any]) -> list[TrustedKey]:
     """The keys of ``signed_by``: each PEM text, or the path of a PEM file. Refuses private keys and certificates
     with a message that never shows the key."""
@@ -142,12 +150,8 @@ def _fingerprint_name(text: str, number: int) -> str:
     return f"key {number} (SHA256:{fingerprint})"
 
 
-def verify(payload: bytes, signature: str, keys: t.Sequence[TrustedKey]) -> TrustedKey | None:
-    """The first key whose signature over ``payload`` ``signature`` (base64) is; None when none verifies it."""
-    try:
-        raw = base64.b64decode(signature, validate=True)
-    except (binascii.Error, ValueError):
-        return None
+def verify(payload: bytes, raw: bytes, keys: t.Sequence[TrustedKey]) -> TrustedKey | None:
+    """The first key whose signature over ``payload`` ``raw`` is; None when none verifies it."""
     for trusted in keys:
         if _verifies(trusted.key, payload, raw):
             return trusted
@@ -185,10 +189,14 @@ def check(payload: bytes, signature: str | None, keys: t.Sequence[TrustedKey], d
     """What one signature layer says of the image ``digest``."""
     if not signature:
         return Signature(False, None, where, f"the signature layer has no {SIGNATURE_ANNOTATION} annotation")
+    try:
+        raw = base64.b64decode(signature, validate=True)
+    except (binascii.Error, ValueError):
+        return Signature(False, None, where, "the signature does not verify: it is not base64")
     named = named_digest(payload)
     if named is None:
         return Signature(False, None, where, "the signature does not verify: its payload is not a cosign payload")
-    trusted = verify(payload, signature, keys)
+    trusted = verify(payload, raw, keys)
     if trusted is None:
         return Signature(False, None, where, NOT_OUR_KEYS)
     if named.lower() != digest.lower():
