@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from .errors import ProtocolError
+from .errors import ProtocolError, shortened
 
 # What a message shows of a malformed header: where it goes wrong is usually in its first characters.
 _SHOWN = 100
@@ -210,7 +210,7 @@ def _links(value: str) -> list[tuple[str, dict[str, str]]]:
 
 def _origin_text(url: str) -> str:
     scheme, host, port = _origin(url)
-    return f"{scheme}://{host}:{port}"
+    return shortened(f"{scheme}://{host}:{port}")  # the host is the registry's to choose, at any length
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -243,6 +243,13 @@ def test_a_huge_malformed_header_is_shown_by_its_start() -> None:
     assert str(caught.value) == "malformed Link header " + repr("<" + "h" * 99) + "...: unterminated '<'"
 
 
+def test_a_foreign_link_with_a_huge_host_is_shown_by_its_start() -> None:
+    # Found by fuzzing (tests/fuzz): the other origin was named whole, host of 60 kB and all.
+    with pytest.raises(ProtocolError) as caught:
+        next_link("<https://" + "h" * 60_000 + '/v2/x>; rel="next"', BASE)
+    assert str(caught.value) == "registry sent a next-page Link to another origin, https://" + "h" * 292 + "..."
+
+
 def test_a_rel_without_value_is_no_next_link() -> None:
     assert next_link("</v2/x?last=a>; rel", BASE) is None
 
