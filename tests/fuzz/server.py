@@ -110,6 +110,8 @@ class HostileServer:
         self.on_connect: OnConnect = lambda server, index: None
         self.requests: list[Request] = []
         self.connections = 0
+        # Bytes written to clients: what they had to read and parse.
+        self.sent = 0
         self._lock = threading.Lock()
         self._live: set[socket.socket] = set()
         self._threads: list[threading.Thread] = []
@@ -140,6 +142,7 @@ class HostileServer:
         with self._lock:
             self.requests = []
             self.connections = 0
+            self.sent = 0
 
     def start(self) -> HostileServer:
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -245,13 +248,13 @@ class HostileServer:
             if self._stop.is_set():
                 return False
             if isinstance(step, Send):
-                sock.sendall(step.data)
+                self._send(sock, step.data)
             elif isinstance(step, Drip):
                 started = time.monotonic()
                 for offset in range(0, len(step.data), step.size):
                     if self._stop.wait(step.every) or time.monotonic() - started > MAX_STEP:
                         return False
-                    sock.sendall(step.data[offset : offset + step.size])
+                    self._send(sock, step.data[offset : offset + step.size])
             elif isinstance(step, Stream):
                 started = time.monotonic()
                 sent = 0
@@ -259,7 +262,7 @@ class HostileServer:
                     if time.monotonic() - started > MAX_STEP or (step.every and self._stop.wait(step.every)):
                         return False
                     piece = step.chunk[: step.total - sent]
-                    sock.sendall(piece)
+                    self._send(sock, piece)
                     sent += len(piece)
             elif isinstance(step, Stall):
                 self._stall(sock, step.seconds)
@@ -270,6 +273,11 @@ class HostileServer:
                 _reset(sock)
                 return False
         return True
+
+    def _send(self, sock: socket.socket, data: bytes) -> None:
+        sock.sendall(data)
+        with self._lock:
+            self.sent += len(data)
 
     def _stall(self, sock: socket.socket, seconds: float) -> None:
         """Wait, reading and discarding, until the client closes, the server stops, or ``seconds`` pass."""
