@@ -21,9 +21,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS, names
-from tests.conftest import COLLECTIONS
+from tests.conftest import COLLECTIONS, REPO
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.kit.seed import Pusher
 
@@ -44,12 +45,18 @@ Main = t.Callable[[asyncio.Queue[t.Any], dict[str, t.Any]], t.Awaitable[None]]
 
 
 @pytest.fixture
-def main(monkeypatch: pytest.MonkeyPatch) -> Main:
-    """The source's entry point, loaded as ansible-rulebook loads it: runpy runs the file."""
+def source_module(monkeypatch: pytest.MonkeyPatch) -> dict[str, t.Any]:
+    """The source file's namespace, loaded as ansible-rulebook loads it: runpy runs the file."""
     # The tests' process has ansible's collection loader, whose path hook would make runpy take the file for a
     # package directory; ansible-rulebook has none.
     monkeypatch.setattr(pkgutil, "get_importer", lambda path: None)
-    return runpy.run_path(str(SOURCE_FILE))["main"]
+    return runpy.run_path(str(SOURCE_FILE))
+
+
+@pytest.fixture
+def main(source_module: dict[str, t.Any]) -> Main:
+    """The source's entry point."""
+    return source_module["main"]
 
 
 @pytest.fixture(autouse=True)
@@ -293,8 +300,12 @@ def test_a_repository_that_does_not_exist_yet_reports_its_first_push(
         source.nothing_more()
         digest = await asyncio.to_thread(repo.push, "0.1.0")
         assert await source.events(1) == [event("new_tag", repo.name, "0.1.0", digest)]
-        assert source.errors() == []
         await source.stop()
+        assert source.errors() == []
+        logged = [(r.levelname, r.getMessage()) for r in caplog.records if r.levelno >= logging.INFO]
+        assert [level for level, _message in logged] == ["WARNING", "INFO"], logged
+        assert "not found" in logged[0][1]
+        assert logged[1][1] == f"{LOGGER}: {repo.name} is there now"
 
     asyncio.run(scenario())
 
@@ -347,6 +358,46 @@ def test_a_poll_costs_one_listing_and_a_head_per_named_or_new_tag(
         assert len(seen) >= 4
 
     asyncio.run(scenario())
+
+
+def test_credentials_come_from_the_environment_as_for_the_module(
+    main: Main, kit: dict[str, t.Any], caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """TAGSCOPE_REGISTRY_USERNAME/PASSWORD, as docs/rulebook.yml relies on; the repository is private."""
+    repo = Repo(kit, "environ")
+    digest = repo.push("1.0.0")
+    args = {"images": [repo.name], "ca_path": kit["ca"], "interval": INTERVAL, "emit_existing": True}
+
+    async def scenario() -> None:
+        # Anonymous: the registry will not show the repository; said once, however many polls.
+        source = Source(main, args, caplog)
+        await source.polled(repo.name, 3)
+        await source.stop()
+        source.nothing_more()
+        (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warning.startswith(f"{LOGGER}: {repo.name}: GET https://{kit['token_registry']}/v2/"), warning
+        assert warning.endswith("; watching for its first push"), warning
+
+        monkeypatch.setenv("TAGSCOPE_REGISTRY_USERNAME", "alice")
+        monkeypatch.setenv("TAGSCOPE_REGISTRY_PASSWORD", kit["users"]["alice"])
+        source = Source(main, args, caplog)
+        assert await source.events(1) == [event("new_tag", repo.name, "1.0.0", digest)]
+        await source.stop()
+        # Never the password, in any record.
+        assert not [r for r in caplog.records if kit["users"]["alice"] in r.getMessage()]
+
+    asyncio.run(scenario())
+
+
+def test_the_sample_rulebook_gives_arguments_the_source_takes(source_module: dict[str, t.Any]) -> None:
+    rulebook = yaml.safe_load((REPO / "docs" / "rulebook.yml").read_text())
+    (source,) = rulebook[0]["sources"]
+    params = source_module["_checked"](source["tagscope.registry.image_tags"])
+    assert (params["interval"], params["emit_existing"], params["constraint"]) == (300.0, False, ">=1,<2")
+    (rule_playbook,) = {
+        rule["action"]["run_playbook"]["name"] for rule in rulebook[0]["rules"] if "run_playbook" in rule["action"]
+    }
+    assert (REPO / "docs" / rule_playbook).is_file()
 
 
 # --- failures -------------------------------------------------------------------------------------------------------

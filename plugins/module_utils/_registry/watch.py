@@ -117,6 +117,8 @@ class Watcher:
                 repository.pinned.setdefault(ref.tag, ref.digest)
         # Repository -> tag -> digest (None: listed, never read), as of the last poll that succeeded.
         self._known: dict[str, dict[str, str | None]] = {}
+        # Repository -> why its last poll found no repository (it does not exist yet, or is not visible).
+        self.absent: dict[str, NotFoundError] = {}
 
     def poll(self, name: str) -> list[Change]:
         """Look at repository ``name`` once; the changes since the last poll that succeeded, in version order.
@@ -133,12 +135,16 @@ class Watcher:
         known = self._known.get(ref.name)
         try:
             listed: list[str] | None = self.selection.filter(self.client.list_tags(ref))
-        except NotFoundError:
-            # A repository that does not exist yet has no tags, and its first push is news. One that had tags
-            # and is suddenly not found is an error: no reason to report every tag removed.
+        except NotFoundError as exc:
+            # A repository that does not exist yet has no tags, and its first push is news (``absent`` says why
+            # none was found: registries answer the same for one that is not visible to these credentials). One
+            # that had tags and is suddenly not found is an error: no reason to report every tag removed.
             if known:
                 raise
+            self.absent[ref.name] = exc.about(ref.name)
             listed = None
+        else:
+            self.absent.pop(ref.name, None)
         current = {tag: (known or {}).get(tag) for tag in listed or ()}
         if listed is not None:
             for tag in repository.named:

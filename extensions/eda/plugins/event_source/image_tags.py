@@ -146,6 +146,8 @@ async def _watch(queue: asyncio.Queue[t.Any], watcher: Watcher, interval: float,
 
     async def follow(name: str) -> None:
         failures = 0
+        # Whether the repository was missing at the last poll that succeeded (warned once, not at every poll).
+        missing = False
         slot = slots[watcher.repositories[name].ref.api_host]
         while True:
             try:
@@ -160,6 +162,12 @@ async def _watch(queue: asyncio.Queue[t.Any], watcher: Watcher, interval: float,
                 if failures:
                     logger.info("%s: %s answers again", SOURCE, name)
                 failures = 0
+                absent = watcher.absent.get(name)
+                if absent is not None and not missing:
+                    logger.warning("%s: %s; watching for its first push", SOURCE, absent)
+                elif absent is None and missing:
+                    logger.info("%s: %s is there now", SOURCE, name)
+                missing = absent is not None
                 wait = interval
                 logger.debug("%s: %s polled, %d change(s)", SOURCE, name, len(changes))
                 for change in changes:
