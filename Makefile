@@ -92,7 +92,7 @@ integration: deps
 	$(BIN)/pytest tests/integration
 
 # The integration tests on the lowest ansible-core meta/runtime.yml claims (requires_ansible), in a venv of their
-# own; make test runs the newest only (CI time). About 5 minutes on 2 cores.
+# own; make test runs the newest only (CI time). It takes as long as make integration.
 LOWEST_VENV := $(CURDIR)/.venv-lowest
 $(LOWEST_VENV)/.installed: requirements.txt requirements-lowest.txt
 	$(PYTHON) -m venv $(LOWEST_VENV)
