@@ -400,6 +400,12 @@ def test_the_sample_rulebook_gives_arguments_the_source_takes(source_module: dic
     assert (REPO / "docs" / rule_playbook).is_file()
 
 
+def test_the_guide_shows_the_sample_files_as_they_are() -> None:
+    guide = (REPO / "docs" / "event-driven-ansible.md").read_text()
+    for name in ("rulebook.yml", "deploy-on-tag.yml"):
+        assert f"```yaml\n{(REPO / 'docs' / name).read_text()}```" in guide, name
+
+
 # --- failures -------------------------------------------------------------------------------------------------------
 
 
