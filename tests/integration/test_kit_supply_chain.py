@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key, l
 
 from tests.kit.faults import FaultServer
 from tests.kit.referrers import ReferrersRegistry
+from tests.kit.supply_chain import seed_signed_fleet
 
 ACCEPT = ", ".join(
     [
@@ -530,3 +531,15 @@ def test_the_fault_registry_can_sign_with_the_kit_key(kit: dict[str, t.Any]) -> 
     private = load_pem_private_key(Path(kit["supply_chain"]["private_key"]).read_bytes(), password=None)
     registry = ReferrersRegistry(private)  # type: ignore[arg-type]
     assert registry.public_key_pem == kit["supply_chain"]["public_key_pem"]
+
+
+def test_a_signed_fleet_is_seeded_on_demand(kit: dict[str, t.Any], keys: dict[str, t.Any]) -> None:
+    """The benchmark's signed images: not at kit start (it must stay fast), but when asked."""
+    fleet = seed_signed_fleet(kit, count=2)
+    assert list(fleet) == [f"{kit['token_registry']}/signed/r01:1.0", f"{kit['token_registry']}/signed/r02:1.0"]
+    for reference, digest in fleet.items():
+        registry = Registry(kit, reference.split("/", 1)[1].rsplit(":", 1)[0])
+        found = registry.manifest("1.0")
+        assert found is not None
+        assert found[1] == digest
+        assert _signers(registry, keys, digest)[0] == {"kit"}

@@ -45,4 +45,6 @@ distribution spec's formats): ``kit["supply_chain"]`` (``kit_supply_chain`` in
 
 Distribution 2.8 has no referrers API (404): ``referrers.ReferrersRegistry`` is a
 fault-server handler that answers ``GET /v2/<name>/referrers/<digest>``.
+``supply_chain.seed_signed_fleet(kit)`` pushes, on demand, ``signed/r01..r20:1.0``
+signed by the kit key (for the benchmark; the kit does not start with them).
 """

@@ -8,6 +8,7 @@ import sys
 import time
 
 from .kit import Kit
+from .supply_chain import SIGNATURES_REPO as SIGNED_REPO
 
 DEFAULT_DIR = ".kit"
 
@@ -35,6 +36,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kit up in {time.monotonic() - started:.1f} s; variables in {kit.dir / 'vars.json'}")
         for key in ("token_registry", "basic_registry", "open_registry", "paging_registry", "realm", "ca"):
             print(f"  {key:16} {state[key]}")
+        if "supply_chain" in state:
+            print(f"  {'cosign key':16} {state['supply_chain']['public_key']} (signed images: {SIGNED_REPO})")
     elif args.action == "down":
         kit.down()
         print("kit down")

@@ -735,3 +735,26 @@ def seed_supply_chain(state: dict[str, t.Any], directory: Path) -> dict[str, t.A
         "other_revision": OTHER_REVISION,
         "source": SOURCE,
     }
+
+
+def seed_signed_fleet(state: dict[str, t.Any], count: int = 20) -> dict[str, str]:
+    """On demand, for the benchmark (the kit does not start with them): ``signed/rNN:1.0`` for NN in 01..count, each
+    signed by the kit key in its ``.sig`` tag; returns reference -> digest. Needs a seeded kit (its key)."""
+    private = Path(state["supply_chain"]["private_key"]).read_bytes()
+    key = t.cast(ec.EllipticCurvePrivateKey, serialization.load_pem_private_key(private, password=None))
+    registry = state["token_registry"]
+    created = _timestamp(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=2))
+    fleet: dict[str, str] = {}
+    stores = []
+    for number in range(1, count + 1):
+        store = Store(f"{NAMESPACE}/r{number:02d}")
+        image = store.image(version=f"r{number:02d}", tag="1.0", created=created, labels=_labels())
+        payload = simple_signing(f"{registry}/{store.name}", image["digest"])
+        layer = signature_layer(store, payload, sign(key, payload))
+        cosign_manifest(store, [layer], tag=digest_tag(image["digest"], ".sig"))
+        fleet[f"{registry}/{store.name}:1.0"] = image["digest"]
+        stores.append(store)
+    pusher = Pusher(state)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda store: push(pusher, store, workers=1), stores))
+    return fleet
