@@ -23,9 +23,9 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.signatures import private_keys
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import MODULE, OPTIONS
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
 

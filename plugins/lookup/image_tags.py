@@ -105,8 +105,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import LOOKUP, VARIABLE_PREFIX, names
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import run
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass, field
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import RunOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import (
@@ -16,6 +15,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.query 
     MissingTagsError,
     query_images,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import TokenCache
 
 if t.TYPE_CHECKING:
     import requests

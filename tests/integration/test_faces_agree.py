@@ -17,8 +17,8 @@ import requests
 from ansible.errors import AnsibleLookupError
 from ansible.plugins.loader import lookup_loader
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import LOOKUP, names
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import shared_session
 from tests.conftest import COLLECTIONS
 

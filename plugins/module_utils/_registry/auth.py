@@ -1,6 +1,7 @@
 # This module is private to the tagscope.registry collection. Do not use it
 # from other collections: its API may change without notice.
-"""The token flow: challenges, tokens, realms, lifetimes, and what a 401 means.
+"""The token flow: challenges, token requests, and what a 401 means. Where a realm may be is ``realms.py``'s
+question, how long a token lives and where it is kept ``tokens.py``'s.
 
 For each request ``Authenticator.send`` attaches what the registry asked for last time (a Bearer token or Basic
 credentials), or, for a host it has not heard from, sends the request bare and reads the challenge from the
@@ -22,15 +23,13 @@ import re
 import threading
 import time
 import typing as t
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin, urlsplit
 
-from .addresses import internal_address
 from .credentials import CredentialStore, Identity, basic_header
 from .errors import AuthenticationError, ProtocolError, shortened
 from .headers import Challenge, parse_www_authenticate
+from .realms import check_realm_scheme, resolved_realm
 from .replies import failure, insufficient_scope, json_body, rejected, token_refused
+from .tokens import Token, TokenCache, lifetime
 from .transport import MAX_TOKEN_BODY, Reply, Transport, strip_query
 
 if t.TYPE_CHECKING:
@@ -38,39 +37,10 @@ if t.TYPE_CHECKING:
 
 # OAuth2 client_id sent with identity tokens (the token spec requires one).
 CLIENT_ID = "tagscope.registry"
-DEFAULT_TOKEN_LIFETIME = 60
-# Refresh a little before the registry would refuse the token.
-TOKEN_EXPIRY_MARGIN = 5.0
 # What a token may hold (visible ASCII: JWTs and RFC 6750 b64tokens are), to go in a header as it is.
 _HEADER_TOKEN = re.compile(r"[!-~]+")
 # Scopes in one token request; a URL with hundreds of them would outgrow what servers accept.
 MAX_SCOPES_PER_TOKEN = 30
-
-
-@dataclass
-class _Token:
-    value: str = field(repr=False)
-    expires_at: float
-
-    @property
-    def fresh(self) -> bool:
-        return self.expires_at > time.monotonic()
-
-
-class TokenCache:
-    """Challenges and tokens; shareable by the runs of one process (the lookup's calls). Never tags."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.challenges: dict[str, Challenge] = {}
-        self.tokens: dict[tuple[str, str, str, str], _Token] = {}
-        # Scopes a token server would not put in a shared token: they get one of their own.
-        self.alone: set[tuple[str, str, str, str]] = set()
-
-
-# Challenges and tokens for every run of this process (the lookup's calls, a loop's items); never tags. Keys hold
-# a keyed hash of the secret, never the secret.
-SHARED_TOKENS = TokenCache()
 
 
 class Authenticator:
@@ -190,12 +160,12 @@ class Authenticator:
         stale: str | None,
         alone: bool,
     ) -> str:
-        realm = challenge.params["realm"]  # absolute and checked, see _resolved()
+        realm = challenge.params["realm"]  # absolute and checked, see realms.resolved_realm()
         service = challenge.params.get("service", "")
         base = (realm, service, identity.cache_key)
         key = (*base, scope)
 
-        def usable(token: _Token | None) -> bool:
+        def usable(token: Token | None) -> bool:
             return token is not None and token.fresh and token.value != stale
 
         with self.cache.lock:
@@ -204,14 +174,14 @@ class Authenticator:
             held = self.cache.tokens.get(key)
         if usable(held):
             # The common case, without the fetch lock: requests with a held token never wait for another fetch.
-            return t.cast(_Token, held).value
+            return t.cast(Token, held).value
         with self._lock(("token", base)):
             with self.cache.lock:
                 held = self.cache.tokens.get(key)
                 alone = key in self.cache.alone
             # Another thread may have replaced the token while this one waited: one fetch serves them all.
             if usable(held):
-                return t.cast(_Token, held).value
+                return t.cast(Token, held).value
             scopes = [scope] if alone else [scope, *self._companions(host, base, scope, identity)]
             token = self._fetch(realm, service, scopes, identity, url)
             with self.cache.lock:
@@ -235,8 +205,8 @@ class Authenticator:
                 companions.append(other)
         return companions
 
-    def _fetch(self, realm: str, service: str, scopes: list[str], identity: Identity, registry_url: str) -> _Token:
-        _check_realm_scheme(realm, registry_url, identity)
+    def _fetch(self, realm: str, service: str, scopes: list[str], identity: Identity, registry_url: str) -> Token:
+        check_realm_scheme(realm, registry_url, identity)
         shown = strip_query(realm)
         response = self._oauth(realm, service, scopes, identity) if identity.identity_token else None
         if response is None:
@@ -277,7 +247,7 @@ class Authenticator:
                 status=200,
                 hint="the token service misbehaves",
             )
-        return _Token(value=value, expires_at=time.monotonic() + lifetime(body))
+        return Token(value=value, expires_at=time.monotonic() + lifetime(body))
 
     def _oauth(self, realm: str, service: str, scopes: list[str], identity: Identity) -> Reply | None:
         """OAuth2 refresh-token grant (ACR after az acr login); None when the server has no OAuth2 (404/405)."""
@@ -313,7 +283,7 @@ def _pick_challenge(response: Reply, method: str, url: str) -> Challenge:
     for scheme in ("bearer", "basic"):
         for challenge in challenges:
             if challenge.scheme == scheme:
-                return _resolved(challenge, method, url) if scheme == "bearer" else challenge
+                return resolved_realm(challenge, method, url) if scheme == "bearer" else challenge
     # Scheme names are the registry's words, as long as it likes: a few of them.
     offered = shortened(", ".join(c.scheme for c in challenges), 100) or "none"
     raise AuthenticationError(
@@ -323,110 +293,3 @@ def _pick_challenge(response: Reply, method: str, url: str) -> Challenge:
         status=401,
         hint="this registry needs an authentication scheme tagscope.registry does not speak",
     )
-
-
-def _resolved(challenge: Challenge, method: str, url: str) -> Challenge:
-    """The Bearer challenge with its realm made absolute (it may be relative to the registry URL) and checked."""
-    realm = challenge.params.get("realm")
-    if not realm:
-        raise ProtocolError(
-            "401 with a Bearer challenge that has no realm",
-            method=method,
-            url=url,
-            status=401,
-            hint="the registry's auth configuration is incomplete",
-        )
-    try:
-        absolute = urljoin(url, realm)
-        urlsplit(absolute).port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError as exc:
-        raise ProtocolError(
-            f"401 with a Bearer realm that is not a valid URL ({exc})",
-            method=method,
-            url=url,
-            status=401,
-            hint="the registry's auth configuration is broken",
-        ) from None
-    check_realm_address(absolute, url, method)
-    return replace(challenge, params={**challenge.params, "realm": absolute})
-
-
-def check_realm_address(realm: str, registry_url: str, method: str) -> None:
-    """Refuse a realm on an address a registry has no business steering a client to (see ``addresses.py``), before
-    any request goes to the realm."""
-    why = internal_address(realm, registry_url)
-    if why is None:
-        return
-    raise ProtocolError(
-        f"401 with a Bearer realm {strip_query(realm)} on {why}; refusing to ask it for a token",
-        method=method,
-        url=registry_url,
-        status=401,
-        hint="a registry must not steer credentials to internal addresses; check the registry's auth configuration",
-    )
-
-
-def _check_realm_scheme(realm: str, registry_url: str, identity: Identity) -> None:
-    """A realm must be https; plain http only for a plain-http registry the user allowed, and then
-    credentials go to it only on the registry's own host."""
-    parts, registry = urlsplit(realm), urlsplit(registry_url)
-    if parts.scheme == "https":
-        return
-    if parts.scheme != "http" or registry.scheme != "http":
-        raise ProtocolError(
-            f"token realm {strip_query(realm)} is not https; refusing to ask it for a token",
-            hint="the registry's token service must be served over TLS",
-        )
-    if not identity.anonymous and parts.hostname != registry.hostname:
-        raise ProtocolError(
-            f"token realm {strip_query(realm)} is plain http on another host than the registry; "
-            "refusing to send it credentials",
-            hint="serve the token service over TLS, or on the registry's own host",
-        )
-
-
-# RFC 3339 as token servers write it: Go's nanoseconds (Docker Hub), a lowercase z, or no zone at all (UTC).
-_RFC3339 = re.compile(r"(\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d)(?:\.(\d+))?([zZ]|[+-]\d\d:?\d\d)?")
-
-
-def lifetime(body: dict[str, t.Any], now: datetime | None = None) -> float:
-    """Seconds a token stays usable from ``now``, after ``expires_in`` and ``issued_at``."""
-    try:
-        expires_in = float(body.get("expires_in") or DEFAULT_TOKEN_LIFETIME)
-    except (TypeError, ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
-        expires_in = DEFAULT_TOKEN_LIFETIME
-    # Written so that NaN (JSON as Python reads it) is the default too: max() would keep it.
-    expires_in = expires_in if expires_in >= DEFAULT_TOKEN_LIFETIME else DEFAULT_TOKEN_LIFETIME
-    age = 0.0
-    issued = issued_time(body.get("issued_at"))
-    if issued is not None:
-        age = ((now or datetime.now(timezone.utc)) - issued).total_seconds()
-        # A token server does not hand out a token that is already expired, nor one from the future: such an
-        # issued_at (Go's zero time 0001-01-01T00:00:00Z, a skewed clock) counts as "now", as containers/image
-        # does. Trusting it would make every request fetch a new token.
-        if age < 0 or age >= expires_in:
-            age = 0.0
-    return max(0.0, expires_in - age - TOKEN_EXPIRY_MARGIN)
-
-
-def issued_time(value: t.Any) -> datetime | None:
-    """``issued_at`` as an aware datetime, the same on every Python from 3.7; None when it is not RFC 3339."""
-    match = _RFC3339.fullmatch(value) if isinstance(value, str) else None
-    if match is None:
-        return None
-    seconds, fraction, zone = match.groups()
-    try:
-        issued = datetime.strptime(f"{seconds[:10]} {seconds[11:]}", "%Y-%m-%d %H:%M:%S").replace(
-            microsecond=int((fraction or "0")[:6].ljust(6, "0"))
-        )
-    except ValueError:
-        return None
-    offset = timedelta(0)
-    if zone and zone not in ("z", "Z"):
-        digits = zone[1:].replace(":", "")
-        offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-        if zone[0] == "-":
-            offset = -offset
-    if abs(offset) >= timedelta(days=1):
-        return None  # +99:00 is no zone; timezone() refuses it
-    return issued.replace(tzinfo=timezone(offset))

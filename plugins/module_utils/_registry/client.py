@@ -10,7 +10,7 @@ import hashlib
 import threading
 import typing as t
 
-from .auth import Authenticator, TokenCache
+from .auth import Authenticator
 from .credentials import CredentialStore
 from .errors import ProtocolError
 from .headers import next_link
@@ -32,6 +32,7 @@ if t.TYPE_CHECKING:
 
     from .platforms import Platform
     from .reference import ImageReference
+    from .tokens import TokenCache
 
 MAX_PAGES = 100_000
 MAX_TAGS = 1_000_000

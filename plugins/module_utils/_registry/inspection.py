@@ -38,8 +38,19 @@ from .signatures import (
 )
 
 if t.TYPE_CHECKING:
-    from .client import RegistryClient
+    from .manifests import Document
     from .reference import ImageReference
+
+    # typing.Protocol is Python 3.8: only for type checkers, the module runs on 3.7 too.
+    class Registry(t.Protocol):
+        """What inspecting needs of a registry client (``client.RegistryClient`` is one)."""
+
+        def document(self, ref: ImageReference, reference: str) -> Document | None: ...
+
+        def blob(self, ref: ImageReference, digest: str, *, limit: int = ...) -> bytes: ...
+
+        def referrers(self, ref: ImageReference, digest: str) -> list[dict[str, t.Any]] | None: ...
+
 
 # A cosign payload is a few hundred bytes; a larger one is not read.
 MAX_PAYLOAD = 256 * 1024
@@ -117,7 +128,7 @@ class Inspection:
 
 
 def inspect(
-    client: RegistryClient,
+    client: Registry,
     ref: ImageReference,
     digest: str,
     wanted: Wanted,
@@ -133,7 +144,7 @@ def inspect(
 class _Reader:
     def __init__(
         self,
-        client: RegistryClient,
+        client: Registry,
         ref: ImageReference,
         digest: str,
         wanted: Wanted,

@@ -10,7 +10,6 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from .auth import TokenCache
 from .client import RegistryClient
 from .credentials import check_explicit_scope
 from .errors import MultipleFailuresError, NotFoundError, RegistryError
@@ -25,6 +24,8 @@ from .versions import Version
 
 if t.TYPE_CHECKING:
     import requests
+
+    from .tokens import TokenCache
 
 
 @dataclass

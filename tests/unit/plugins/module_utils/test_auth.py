@@ -16,11 +16,6 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import (
-    TokenCache,
-    issued_time,
-    lifetime,
-)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
     AuthenticationError,
@@ -30,6 +25,11 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import (
+    TokenCache,
+    issued_time,
+    lifetime,
+)
 from tests.kit.bearer import DENIED, BearerRegistry, scopes_of
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id

@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import lifetime
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import (
@@ -29,6 +28,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.manife
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import query_images
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import lifetime
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.bearer import BearerRegistry
 from tests.kit.faults import FaultServer, Reply, Request, json_reply

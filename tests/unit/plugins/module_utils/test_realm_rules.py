@@ -16,11 +16,11 @@ import pytest
 import requests
 from requests.adapters import BaseAdapter
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import check_realm_address
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import ProtocolError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.realms import check_realm_address
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.bearer import BearerRegistry
