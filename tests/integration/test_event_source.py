@@ -490,6 +490,30 @@ def test_retry_after_is_honoured_and_connections_and_tokens_are_kept(
     asyncio.run(scenario())
 
 
+def test_a_registry_low_on_pulls_is_warned_about_once(
+    main: Main, faults: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    def registry(request: Request) -> Reply:
+        if "/manifests/" in request.path:
+            limits = [("RateLimit-Limit", "100;w=21600"), ("RateLimit-Remaining", "3;w=21600")]
+            return Reply(200, b"", [("Docker-Content-Digest", "sha256:" + "c" * 64), *limits])
+        return json_reply({"name": "team/app", "tags": ["1.0"]})
+
+    faults.handler = registry
+    image = f"{faults.host}/team/app"
+
+    async def scenario() -> None:
+        source = Source(main, {"images": [f"{image}:1.0"], "ca_path": faults.ca, "interval": 0.05}, caplog)
+        await source.polled(image, 3)
+        await source.stop()
+        warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+        assert warnings == [
+            f"{LOGGER}: registry rate limit running low: {faults.host}: 3 of 100 pulls left in its 21600 s window"
+        ]
+
+    asyncio.run(scenario())
+
+
 # --- arguments ------------------------------------------------------------------------------------------------------
 
 
