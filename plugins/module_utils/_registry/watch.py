@@ -22,9 +22,9 @@ from .query import parse_references
 if t.TYPE_CHECKING:
     import requests
 
-    from .auth import TokenCache
     from .options import RunOptions
     from .reference import ImageReference
+    from .tokens import TokenCache
 
 NEW_TAG = "new_tag"
 MOVED = "moved"

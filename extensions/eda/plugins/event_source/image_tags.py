@@ -32,9 +32,9 @@ except ImportError:
     from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import shared_argument_spec
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.auth import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import RunOptions
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import TokenCache
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, make_session
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.watch import Watcher, retry_delay
 from ansible_collections.tagscope.registry.plugins.module_utils._run import low_rate_limits
