@@ -7,9 +7,17 @@ the median wall time and the requests the registry and its token service receive
 on the far registry also the connections opened to them (from the proxy's log): each costs a TCP and a TLS
 handshake, two round trips or more.
 
+The supply-chain gate: each kit also gets ``--images`` images signed the way ``cosign sign --key`` signs them (one
+per repository ``signed/bNN``, tag ``1.0.0``, a ``sha256-<hex>.sig`` tag beside it), pushed here rather than in the
+kit's default seed, which stays fast. One task checks that they exist (``list_tags: false``: a HEAD each), another
+that they are signed by the benchmark's key (``signed_by``); the target is that the second costs at most twice the
+first on the far registry.
+
     .venv/bin/python -m benchmarks.bench [--runs 5] [--delay 0.05] [--images 20]
 
-skopeo (Debian package ``skopeo``) is run where installed; ``make bench`` installs it.
+skopeo (Debian package ``skopeo``) is run where installed; ``make bench`` installs it. ``cosign verify --key``
+looped over the signed images is run where ``cosign`` is installed (it has no Debian 12 package and is not on
+PyPI); its row is left out otherwise, saying so.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import sys
 import tempfile
 import time
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -32,11 +41,106 @@ BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(REPO))
 from tests.kit.kit import Kit  # noqa: E402
+from tests.kit.seed import Pusher  # noqa: E402
+from tests.kit.supply_chain import (  # noqa: E402
+    Store,
+    cosign_manifest,
+    digest_tag,
+    ec_key,
+    public_pem,
+    push,
+    sign,
+    signature_layer,
+    simple_signing,
+)
+
+# The namespace the kit's token server lets anyone pull.
+SIGNED_NAMESPACE = "signed"
+SIGNED_TAG = "1.0.0"
+NO_COSIGN = "cosign is not installed (no Debian 12 package, not on PyPI): the cosign verify --key row is left out"
 
 
 class Case(t.NamedTuple):
     name: str
     tasks: list[dict[str, t.Any]]
+
+
+class Signed(t.NamedTuple):
+    """The signed images of one kit: references (as templates of the kit's variables) and the public key."""
+
+    references: list[str]
+    public_key: str
+
+
+def seed_signed(state: dict[str, t.Any], directory: Path, images: int) -> Signed:
+    """Push ``images`` images, each signed by a new ECDSA P-256 key as ``cosign sign --key`` signs them, straight to
+    the kit's token registry (past the latency proxy); write the public key as ``cosign.pub`` in ``directory``."""
+    key = ec_key()
+    registry = state["token_registry"]
+    stores = []
+    for number in range(1, images + 1):
+        store = Store(f"{SIGNED_NAMESPACE}/b{number:02d}")
+        image = store.image(version=f"bench-{number}", tag=SIGNED_TAG, created=None)
+        payload = simple_signing(f"{registry}/{store.name}", image["digest"])
+        layer = signature_layer(store, payload, sign(key, payload))
+        cosign_manifest(store, [layer], tag=digest_tag(image["digest"], ".sig"))
+        stores.append(store)
+    pusher = Pusher(state)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(lambda store: push(pusher, store, workers=2), stores))
+    public_key = directory / "cosign.pub"
+    public_key.write_text(public_pem(key))
+    references = [f"{{{{ kit_token_registry }}}}/{store.name}:{SIGNED_TAG}" for store in stores]
+    return Signed(references, str(public_key))
+
+
+def signed_cases(signed: Signed, cosign: bool) -> list[Case]:
+    images = len(signed.references)
+    listed = [
+        Case(
+            f"{images} signed images, existence only (one task)",
+            [{"tagscope.registry.image_tags": {"images": signed.references, "list_tags": False}}],
+        ),
+        Case(
+            f"{images} signed images, signed_by (one task)",
+            [
+                {
+                    "tagscope.registry.image_tags": {
+                        "images": signed.references,
+                        "list_tags": False,
+                        "signed_by": [signed.public_key],
+                        "fail_on_missing": True,
+                    }
+                }
+            ],
+        ),
+    ]
+    if cosign:
+        # Not run where this was written (no cosign there). The kit's signatures are in no transparency log; Go
+        # reads the kit's CA from SSL_CERT_FILE.
+        listed.append(
+            Case(
+                f"cosign verify --key looped over {images} images",
+                [
+                    {
+                        "ansible.builtin.command": {
+                            "argv": [
+                                "cosign",
+                                "verify",
+                                "--key",
+                                signed.public_key,
+                                "--insecure-ignore-tlog=true",
+                                "{{ item }}",
+                            ]
+                        },
+                        "environment": {"SSL_CERT_FILE": "{{ kit_ca }}"},
+                        "loop": signed.references,
+                        "changed_when": False,
+                    }
+                ],
+            )
+        )
+    return listed
 
 
 def cases(images: int, skopeo: bool) -> list[Case]:
@@ -146,6 +250,9 @@ def main() -> int:
     skopeo = shutil.which("skopeo") is not None
     if not skopeo:
         print("skopeo is not installed (apt-get install skopeo): its rows are left out", file=sys.stderr)
+    cosign = shutil.which("cosign") is not None
+    if not cosign:
+        print(NO_COSIGN, file=sys.stderr)
     results: dict[str, dict[str, tuple[float, int, int | None]]] = {}
     for label, delay in (("near", 0.0), (f"far ({args.delay * 1000:g} ms)", args.delay)):
         directory = Path(tempfile.mkdtemp(prefix="tagscope-bench-"))
@@ -155,7 +262,9 @@ def main() -> int:
         try:
             (directory / "certs").mkdir()
             shutil.copy(state["ca"], directory / "certs" / "ca.crt")
-            for case in cases(args.images, skopeo):
+            print(f"  pushing {args.images} signed images ...", file=sys.stderr)
+            signed = seed_signed(state, directory, args.images)
+            for case in cases(args.images, skopeo) + signed_cases(signed, cosign):
                 print(f"  {case.name} ...", file=sys.stderr)
                 results.setdefault(case.name, {})[label] = run_case(state, directory, case, args.runs)
         finally:
@@ -169,7 +278,31 @@ def main() -> int:
         (near_time, near_requests, _near_opened), (far_time, far_requests, opened) = by_label[near], by_label[far]
         print(f"| {name} | {near_time:.2f} | {near_requests} | {far_time:.2f} | {far_requests} | {opened} |")
     print(f"\n{args.runs} runs each after one warm-up, medians; whole ansible-playbook runs on this machine.")
+    print(signed_summary(results, args.images, near, far))
+    if not cosign:
+        print(NO_COSIGN)
     return 0
+
+
+def signed_summary(
+    results: dict[str, dict[str, tuple[float, int, int | None]]], images: int, near: str, far: str
+) -> str:
+    """The signed check against the existence check: time ratio and requests per image, near and far."""
+    existence = results[f"{images} signed images, existence only (one task)"]
+    signed = results[f"{images} signed images, signed_by (one task)"]
+    lines = []
+    for label in (near, far):
+        (base_time, base_requests, _base_opened), (time_signed, requests_signed, _opened) = (
+            existence[label],
+            signed[label],
+        )
+        lines.append(
+            f"{label}: signed_by takes {time_signed / base_time:.2f}x the existence check "
+            f"({time_signed:.2f} s against {base_time:.2f} s; target at most 2x), "
+            f"{(requests_signed - base_requests) / images:g} more requests per image "
+            f"({requests_signed} against {base_requests})"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
