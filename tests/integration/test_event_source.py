@@ -400,6 +400,16 @@ def test_the_sample_rulebook_gives_arguments_the_source_takes(source_module: dic
     assert (REPO / "docs" / rule_playbook).is_file()
 
 
+def test_every_argument_is_documented(source_module: dict[str, t.Any]) -> None:
+    """In the source's DOCUMENTATION and in the guide's table of arguments: the table of options may grow."""
+    documentation = source_module["DOCUMENTATION"]
+    guide = (REPO / "docs" / "event-driven-ansible.md").read_text()
+    table = guide[guide.index("| Argument |") : guide.index("\n\n", guide.index("| Argument |"))]
+    for name in ARGUMENTS:
+        assert f"O({name})" in documentation or f"\n  {name}:\n" in documentation, name
+        assert f"`{name}`" in table, name
+
+
 def test_the_guide_shows_the_sample_files_as_they_are() -> None:
     guide = (REPO / "docs" / "event-driven-ansible.md").read_text()
     for name in ("rulebook.yml", "deploy-on-tag.yml"):
