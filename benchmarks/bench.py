@@ -7,11 +7,11 @@ the median wall time and the requests the registry and its token service receive
 on the far registry also the connections opened to them (from the proxy's log): each costs a TCP and a TLS
 handshake, two round trips or more.
 
-The supply-chain gate: each kit also gets ``--images`` images signed the way ``cosign sign --key`` signs them (one
-per repository ``signed/bNN``, tag ``1.0.0``, a ``sha256-<hex>.sig`` tag beside it), pushed here rather than in the
-kit's default seed, which stays fast. One task checks that they exist (``list_tags: false``: a HEAD each), another
-that they are signed by the benchmark's key (``signed_by``); the target is that the second costs at most twice the
-first on the far registry.
+The supply-chain gate: each kit also gets ``--images`` images signed by the kit key the way ``cosign sign --key``
+signs them (one per repository ``signed/rNN``, tag ``1.0``, a ``sha256-<hex>.sig`` tag beside it), pushed on demand
+(``tests.kit.supply_chain.seed_signed_fleet``) rather than in the kit's default seed, which stays fast. One task
+checks that they exist (``list_tags: false``: a HEAD each), another that they are signed by the kit key
+(``signed_by``); the target is that the second costs at most twice the first on the far registry.
 
     .venv/bin/python -m benchmarks.bench [--runs 5] [--delay 0.05] [--images 20]
 
@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,22 +40,8 @@ BIN = Path(sys.executable).parent
 
 sys.path.insert(0, str(REPO))
 from tests.kit.kit import Kit  # noqa: E402
-from tests.kit.seed import Pusher  # noqa: E402
-from tests.kit.supply_chain import (  # noqa: E402
-    Store,
-    cosign_manifest,
-    digest_tag,
-    ec_key,
-    public_pem,
-    push,
-    sign,
-    signature_layer,
-    simple_signing,
-)
+from tests.kit.supply_chain import seed_signed_fleet  # noqa: E402
 
-# The namespace the kit's token server lets anyone pull.
-SIGNED_NAMESPACE = "signed"
-SIGNED_TAG = "1.0.0"
 NO_COSIGN = "cosign is not installed (no Debian 12 package, not on PyPI): the cosign verify --key row is left out"
 
 
@@ -66,32 +51,17 @@ class Case(t.NamedTuple):
 
 
 class Signed(t.NamedTuple):
-    """The signed images of one kit: references (as templates of the kit's variables) and the public key."""
+    """The signed images of one kit and the public key that verifies them."""
 
     references: list[str]
     public_key: str
 
 
-def seed_signed(state: dict[str, t.Any], directory: Path, images: int) -> Signed:
-    """Push ``images`` images, each signed by a new ECDSA P-256 key as ``cosign sign --key`` signs them, straight to
-    the kit's token registry (past the latency proxy); write the public key as ``cosign.pub`` in ``directory``."""
-    key = ec_key()
-    registry = state["token_registry"]
-    stores = []
-    for number in range(1, images + 1):
-        store = Store(f"{SIGNED_NAMESPACE}/b{number:02d}")
-        image = store.image(version=f"bench-{number}", tag=SIGNED_TAG, created=None)
-        payload = simple_signing(f"{registry}/{store.name}", image["digest"])
-        layer = signature_layer(store, payload, sign(key, payload))
-        cosign_manifest(store, [layer], tag=digest_tag(image["digest"], ".sig"))
-        stores.append(store)
-    pusher = Pusher(state)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda store: push(pusher, store, workers=2), stores))
-    public_key = directory / "cosign.pub"
-    public_key.write_text(public_pem(key))
-    references = [f"{{{{ kit_token_registry }}}}/{store.name}:{SIGNED_TAG}" for store in stores]
-    return Signed(references, str(public_key))
+def seed_signed(state: dict[str, t.Any], images: int) -> Signed:
+    """``images`` images signed by the kit key as ``cosign sign --key`` signs them (``signed/rNN:1.0``), pushed
+    straight to the kit's token registry (past the latency proxy) by the kit, on demand."""
+    fleet = seed_signed_fleet(state, count=images)
+    return Signed(list(fleet), state["supply_chain"]["public_key"])
 
 
 def signed_cases(signed: Signed, cosign: bool) -> list[Case]:
@@ -263,7 +233,7 @@ def main() -> int:
             (directory / "certs").mkdir()
             shutil.copy(state["ca"], directory / "certs" / "ca.crt")
             print(f"  pushing {args.images} signed images ...", file=sys.stderr)
-            signed = seed_signed(state, directory, args.images)
+            signed = seed_signed(state, args.images)
             for case in cases(args.images, skopeo) + signed_cases(signed, cosign):
                 print(f"  {case.name} ...", file=sys.stderr)
                 results.setdefault(case.name, {})[label] = run_case(state, directory, case, args.runs)
