@@ -309,5 +309,5 @@ def _predicate(descriptor: dict[str, t.Any]) -> str | None:
 def _json(content: bytes) -> t.Any:
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's limit ([[[[...)
         return None

@@ -177,7 +177,7 @@ def named_digest(payload: bytes) -> str | None:
     """The image digest a simple-signing payload names; None when it is not such a payload."""
     try:
         body = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python's limit ([[[[...)
         return None
     critical = body.get("critical") if isinstance(body, dict) else None
     image = critical.get("image") if isinstance(critical, dict) else None

@@ -389,6 +389,23 @@ def test_a_config_without_a_platform_offers_none(faults: FaultServer) -> None:
     assert (result.platforms, result.missing_platforms) == ([], ["linux/amd64"])
 
 
+def test_a_config_nested_beyond_the_recursion_limit_is_a_config_that_cannot_be_read(faults: FaultServer) -> None:
+    # Found by fuzzing (tests/fuzz): reading the creation time and labels, json.loads raised RecursionError.
+    nested = b"[" * 100_000 + b"]" * 100_000
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": OCI_MANIFEST, "config": {"digest": _digest(nested)}})
+    serving = _serving(manifest.encode(), config=nested)
+
+    def handle(request: Request) -> Reply:
+        if "/manifests/sha256-" in request.path or "/referrers/" in request.path:
+            return json_reply({"errors": [{"code": "NOT_FOUND"}]}, 404)  # no referrers, no cosign tags
+        return serving(request)
+
+    faults.handler = handle
+    (result,) = query(faults, ["single"], inspect=True, list_tags=False)
+    found = result.as_dict()
+    assert (found["exists"], found["created"], found["labels"]) == (True, None, {})
+
+
 @pytest.mark.parametrize(
     ("manifest", "config", "message"),
     [

@@ -110,6 +110,13 @@ CHECKS = [
         signed(EC, b"\xff"),
         "the signature does not verify: its payload is not a cosign payload",
     ),
+    # Found by fuzzing (tests/fuzz): json.loads raised RecursionError, a traceback.
+    Verdict(
+        "payload nested too deeply",
+        b"[" * 100_000 + b"]" * 100_000,
+        signed(EC, b"[" * 100_000 + b"]" * 100_000),
+        "the signature does not verify: its payload is not a cosign payload",
+    ),
 ]
 
 
