@@ -78,7 +78,7 @@ STATUSES = (
     401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 425, 426,
     428, 429, 431, 451, 499, 500, 501, 502, 503, 504, 505, 507, 508, 511, 599, 600, 700, 999,
 )  # fmt: skip
-KINDS = ("token", "ping", "tags", "manifest-head", "manifest-get", "blob")
+KINDS = ("token", "ping", "tags", "manifest-head", "manifest-get", "blob", "referrers")
 CONTROL = [chr(c) for c in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F)]
 NON_ASCII = ["é", "€", "\u202e", "\u2028", "\ufeff", "𝔘", "\u00a0", "²", "٣"]
 
@@ -93,6 +93,8 @@ class Env:
     registry_plain: str
     auth_plain: str
     other_plain: str
+    # Signs a cosign payload with the key the client is told to trust (signed_by): base64 of the DER signature.
+    sign: t.Callable[[bytes], str] = field(repr=False, default=lambda payload: "")
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,12 @@ class Case:
     link_style: str  # relative | absolute
     multi_arch: bool
     on_connect: str | None  # what the registry does with its first connection
+    # What the client reads of each image beyond its digest (inspect, signed_by, require_attestations), and whether
+    # the registry has the OCI 1.1 referrers API (else 404, and cosign's tags are read).
+    inspect: bool = False
+    signed: bool = False
+    attestations: list[str] | None = None
+    referrers: bool = False
     faults: list[Fault] = field(default_factory=list)
 
     def describe(self) -> str:
@@ -138,6 +146,10 @@ class Case:
             + (f", page_size {self.page_size}" if self.page_size else "")
             + ("" if self.list_tags else ", list_tags false")
             + f", retries {self.retries}, concurrency {self.concurrency}"
+            + (", inspect" if self.inspect else "")
+            + (", signed_by" if self.signed else "")
+            + (f", require_attestations {self.attestations}" if self.attestations else "")
+            + (", referrers API" if self.referrers else "")
         )
         faults = ", ".join(str(fault) for fault in self.faults) or "none"
         connect = f"; first connection: {self.on_connect}" if self.on_connect else ""
@@ -183,6 +195,10 @@ def make_case(seed: int, index: int) -> Case:
         link_style=rng.choice(("relative", "absolute")),
         multi_arch=rng.random() < 0.6,
         on_connect=None,
+        inspect=rng.random() < 0.2,
+        signed=rng.random() < 0.15,
+        attestations=rng.choice((None, None, None, None, None, ["sbom"], ["provenance"], ["sbom", "provenance"])),
+        referrers=rng.random() < 0.5,
     )
     # One case in ten is faultless: the client must then get exactly what the registry holds.
     if rng.random() < 0.1:
@@ -190,7 +206,7 @@ def make_case(seed: int, index: int) -> Case:
     if rng.random() < 0.04:
         case.on_connect = rng.choice(("silent", "close", "reset", "plain"))
     for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
-        kind = rng.choice(("token", "tags", "tags", "manifest-head", "manifest-get", "blob", "any"))
+        kind = rng.choice(("token", "tags", "tags", "manifest-head", "manifest-get", "blob", "referrers", "any"))
         name = rng.choices(list(MUTATIONS), weights=[m.weight for m in MUTATIONS.values()])[0]
         while kind != "any" and kind not in MUTATIONS[name].kinds:
             name = rng.choices(list(MUTATIONS), weights=[m.weight for m in MUTATIONS.values()])[0]
@@ -201,34 +217,134 @@ def make_case(seed: int, index: int) -> Case:
 
 
 def manifest_digest(multi_arch: bool) -> str:
-    return "sha256:" + hashlib.sha256(_manifest_body(multi_arch)).hexdigest()
+    return _digest(_manifest_body(multi_arch))
 
 
-CONFIG_BODY = json.dumps({"architecture": "amd64", "os": "linux", "config": {}, "rootfs": {"type": "layers"}}).encode()
-CONFIG_DIGEST = "sha256:" + hashlib.sha256(CONFIG_BODY).hexdigest()
+def _digest(body: bytes) -> str:
+    return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+CONFIG_BODY = json.dumps(
+    {
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "2026-11-30T12:00:00Z",
+        "config": {"Labels": {"org.opencontainers.image.revision": "abc123", "team": "fuzz"}},
+        "rootfs": {"type": "layers"},
+    }
+).encode()
+CONFIG_DIGEST = _digest(CONFIG_BODY)
+
+
+def _image_manifest(config: str = CONFIG_DIGEST, layers: list[dict[str, t.Any]] | None = None) -> bytes:
+    return json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 1},
+            "layers": layers or [],
+        }
+    ).encode()
+
+
+PLATFORM_BODY = _image_manifest()
+PLATFORM_DIGEST = _digest(PLATFORM_BODY)
 
 
 def _manifest_body(multi_arch: bool) -> bytes:
     if multi_arch:
-        entry = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 500}
+        entry = {"mediaType": OCI_MANIFEST, "size": len(PLATFORM_BODY), "digest": PLATFORM_DIGEST}
         return json.dumps(
             {
                 "schemaVersion": 2,
-                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "mediaType": OCI_INDEX,
                 "manifests": [
-                    {**entry, "digest": "sha256:" + "1" * 64, "platform": {"os": "linux", "architecture": "amd64"}},
-                    {**entry, "digest": "sha256:" + "2" * 64, "platform": {"os": "linux", "architecture": "arm64"}},
+                    {**entry, "platform": {"os": "linux", "architecture": "amd64"}},
+                    {**entry, "platform": {"os": "linux", "architecture": "arm64"}},
                 ],
             }
         ).encode()
-    return json.dumps(
-        {
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": CONFIG_DIGEST, "size": 1},
-            "layers": [],
+    return PLATFORM_BODY
+
+
+@dataclass
+class Content:
+    """What the registry of a case holds: manifests by tag and digest, blobs, referrers by subject."""
+
+    documents: dict[str, bytes]
+    blobs: dict[str, bytes]
+    referrers: dict[str, bytes]
+
+    @classmethod
+    def of(cls, case: Case, env: Env, repo: str) -> Content:
+        image = _manifest_body(case.multi_arch)
+        digest = _digest(image)
+        prefix = digest.replace(":", "-")
+        # cosign: the simple-signing payload naming the image, signed with the key the client trusts.
+        payload = json.dumps(
+            {
+                "critical": {
+                    "identity": {"docker-reference": f"fuzz.example/{repo}"},
+                    "image": {"docker-manifest-digest": digest},
+                    "type": "cosign container image signature",
+                },
+                "optional": None,
+            }
+        ).encode()
+        signature_layer = {
+            "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+            "digest": _digest(payload),
+            "size": len(payload),
+            "annotations": {"dev.cosignproject.cosign/signature": env.sign(payload)},
         }
-    ).encode()
+        signature = _image_manifest(layers=[signature_layer])
+        statement = json.dumps({"_type": "https://in-toto.io/Statement/v0.1"}).encode()
+        attestation_layer = {
+            "mediaType": "application/vnd.dsse.envelope.v1+json",
+            "digest": _digest(statement),
+            "size": len(statement),
+            "annotations": {"predicateType": "https://slsa.dev/provenance/v0.2"},
+        }
+        attestation = _image_manifest(layers=[attestation_layer])
+        sbom = _image_manifest(
+            layers=[{**attestation_layer, "annotations": {"predicateType": "https://spdx.dev/Document"}}]
+        )
+        referring = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": OCI_INDEX,
+                "manifests": [
+                    {
+                        "mediaType": OCI_MANIFEST,
+                        "digest": _digest(sbom),
+                        "size": len(sbom),
+                        "artifactType": "application/spdx+json",
+                        "annotations": {"in-toto.io/predicate-type": "https://spdx.dev/Document"},
+                    },
+                    {
+                        "mediaType": OCI_MANIFEST,
+                        "digest": _digest(attestation),
+                        "size": len(attestation),
+                        "artifactType": "application/vnd.in-toto+json",
+                        "annotations": {"in-toto.io/predicate-type": "https://slsa.dev/provenance/v0.2"},
+                    },
+                    {
+                        "mediaType": OCI_MANIFEST,
+                        "digest": _digest(signature),
+                        "size": len(signature),
+                        "artifactType": "application/vnd.dev.cosign.artifact.sig.v1+json",
+                    },
+                ],
+            }
+        ).encode()
+        documents = {tag: image for page in case.pages for tag in page}
+        documents.update({digest: image, PLATFORM_DIGEST: PLATFORM_BODY, prefix + ".sig": signature})
+        documents.update({prefix + ".att": attestation, prefix + ".sbom": sbom})
+        documents.update({_digest(doc): doc for doc in (signature, attestation, sbom)})
+        blobs = {CONFIG_DIGEST: CONFIG_BODY, _digest(payload): payload, _digest(statement): statement}
+        return cls(documents, blobs, {digest: referring} if case.referrers else {})
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -254,6 +370,13 @@ class Ctx:
     request: Request
     kind: str
     rng: random.Random
+    # Blobs a mutated manifest points at, served from then on (their digests match: the client checks them).
+    blobs: dict[str, bytes] = field(default_factory=dict)
+
+    def serve(self, blob: bytes) -> str:
+        digest = _digest(blob)
+        self.blobs[digest] = blob
+        return digest
 
     @property
     def scheme(self) -> str:
@@ -294,6 +417,8 @@ def classify(request: Request) -> str:
         return "manifest-head" if request.method == "HEAD" else "manifest-get"
     if "/blobs/" in path:
         return "blob"
+    if "/referrers/" in path:
+        return "referrers"
     return "other"
 
 
@@ -306,6 +431,14 @@ class Registry:
         self.issued: list[str] = []
         self._lock = threading.Lock()
         self._ranks: dict[str, int] = {}
+        self._contents: dict[str, Content] = {}
+        self.blobs: dict[str, bytes] = {}
+
+    def _content_of(self, repo: str) -> Content:
+        with self._lock:
+            if repo not in self._contents:
+                self._contents[repo] = Content.of(self.case, self.env, repo)
+            return self._contents[repo]
 
     def __call__(self, request: Request) -> Action:
         kind = classify(request)
@@ -315,7 +448,7 @@ class Registry:
             rank = self._ranks.get(kind, 0)
             self._ranks[kind] = rank + 1
         rng = random.Random(f"tagscope-fuzz/{self.case.seed}/{self.case.index}/{kind}/{rank}")
-        ctx = Ctx(self.case, self.env, request, kind, rng)
+        ctx = Ctx(self.case, self.env, request, kind, rng, self.blobs)
         reply = self.model(ctx)
         for fault in self.case.faults:
             if fault.kind == kind and (rank == fault.rank or (fault.sticky and rank > fault.rank)):
@@ -404,27 +537,29 @@ class Registry:
                     target = ctx.here + target
                 headers.append(("Link", f'<{target}>; rel="next"'))
             return _json(200, {"name": repo, "tags": tags}, headers)
+        content = self._content_of(repo)
+        reference = request.path.rsplit("/", 1)[1]
         if ctx.kind in ("manifest-head", "manifest-get"):
-            reference = request.path.rsplit("/", 1)[1]
-            digest = manifest_digest(case.multi_arch)
-            if reference not in (digest, *(tag for page in case.pages for tag in page)):
+            document = content.documents.get(reference)
+            if document is None:
                 return _error(404, "MANIFEST_UNKNOWN", "manifest unknown")
-            media = (
-                "application/vnd.oci.image.index.v1+json"
-                if case.multi_arch
-                else "application/vnd.oci.image.manifest.v1+json"
-            )
             headers = [
-                ("Content-Type", media),
-                ("Docker-Content-Digest", digest),
+                ("Content-Type", str(json.loads(document).get("mediaType"))),
+                ("Docker-Content-Digest", _digest(document)),
                 ("RateLimit-Limit", "100;w=21600"),
                 ("RateLimit-Remaining", "76;w=21600"),
             ]
-            return Reply(200, headers, _manifest_body(case.multi_arch))
+            return Reply(200, headers, document)
         if ctx.kind == "blob":
-            if not request.path.endswith(CONFIG_DIGEST):
+            blob = content.blobs.get(reference) or self.blobs.get(reference)
+            if blob is None:
                 return _error(404, "BLOB_UNKNOWN", "blob unknown to registry")
-            return Reply(200, [("Content-Type", "application/octet-stream")], CONFIG_BODY)
+            return Reply(200, [("Content-Type", "application/octet-stream")], blob)
+        if ctx.kind == "referrers":
+            index = content.referrers.get(reference)
+            if index is None:
+                return _error(404, "NOT_FOUND", "no referrers API")  # as Distribution 2.8 and 3.1 answer
+            return Reply(200, [("Content-Type", OCI_INDEX)], index)
         return _error(404, "NOT_FOUND", "no such path")
 
 
@@ -501,8 +636,8 @@ class Mutation:
 
 
 ALL = KINDS
-REGISTRY = ("ping", "tags", "manifest-head", "manifest-get", "blob")
-BODIED = ("token", "tags", "manifest-get", "blob")
+REGISTRY = ("ping", "tags", "manifest-head", "manifest-get", "blob", "referrers")
+BODIED = ("token", "tags", "manifest-get", "blob", "referrers")
 MUTATIONS: dict[str, Mutation] = {}
 
 
@@ -929,7 +1064,7 @@ def _digest_fault(ctx: Ctx, reply: Reply) -> Action:
     return render(reply, head=_head(ctx), length=rng.choice((None, None, 0, 10**6)))
 
 
-@mutation("manifest-body", kinds=("manifest-get", "blob"), weight=3)
+@mutation("manifest-body", kinds=("manifest-get", "blob", "referrers"), weight=3)
 def _manifest_fault(ctx: Ctx, reply: Reply) -> Action:
     rng = ctx.rng
     junk = rng.choice(("x", 1, None, [], {}, ["a"], {"os": {}}, "linux/amd64", "é" * 50, "a" * 100000))
@@ -947,6 +1082,91 @@ def _manifest_fault(ctx: Ctx, reply: Reply) -> Action:
     reply.body = json.dumps(rng.choice(bodies)).encode()
     reply.status = 200
     return render(reply, head=False)
+
+
+@mutation("hostile-documents", kinds=("manifest-get", "referrers"), weight=3)
+def _hostile_documents(ctx: Ctx, reply: Reply) -> Action:
+    """Signature, attestation, image and referrers documents that are well-formed but for one hostile part, with
+    the blobs they name served (their digests match, so the client reads and parses them)."""
+    rng = ctx.rng
+    depth = rng.choice((1000, 100000))
+    nested = ("[" * depth + "]" * depth).encode()
+    payload = rng.choice(
+        (
+            nested,
+            nested,
+            b"\xff\xfe not utf-8",
+            b"null",
+            json.dumps(
+                {"critical": {"image": {"docker-manifest-digest": rng.choice((5, None, [], "x" * 5000))}}}
+            ).encode(),
+            json.dumps({"critical": {"image": {"docker-manifest-digest": "sha256:" + "0" * 64}}}).encode(),
+            b" " * (300 * 1024),
+        )
+    )
+    signature = rng.choice((base64.b64encode(b"junk").decode(), "QUJD" * 20000, None, 5, "", "!!!not base64"))
+    layer: dict[str, t.Any] = {
+        "mediaType": "application/vnd.dev.cosign.simplesigning.v1+json",
+        "digest": ctx.serve(payload),
+        "size": len(payload),
+        "annotations": {"dev.cosignproject.cosign/signature": signature},
+    }
+    spoil = rng.choice(("none", "none", "none", "media", "size", "annotations", "digest"))
+    if spoil == "media":
+        layer["mediaType"] = rng.choice((5, None, "x" * 1000))
+    elif spoil == "size":
+        layer["size"] = rng.choice((-1, 10**30, "big", None, 300 * 1024))
+    elif spoil == "annotations":
+        layer["annotations"] = rng.choice(("not a dict", [], {"predicateType": 5}))
+    elif spoil == "digest":
+        layer["digest"] = rng.choice((None, 5, "sha256:" + "f" * 64, "md5:x"))
+    config = ctx.serve(
+        rng.choice(
+            (
+                nested,
+                ("{" + '"a":{' * depth + "}" * depth + "}").encode(),
+                b"not json",
+                json.dumps(
+                    {"created": rng.choice((5, None, "x" * 1000)), "config": {"Labels": rng.choice((5, []))}}
+                ).encode(),
+            )
+        )
+    )
+    entry = {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "digest": rng.choice((ctx.serve(payload), None, 5, "sha256:" + "f" * 64, "None", "sha256:../../x")),
+        "artifactType": rng.choice(
+            (
+                "application/vnd.dev.cosign.artifact.sig.v1+json",
+                "application/vnd.in-toto+json",
+                5,
+                None,
+                "sigstore.bundle",
+            )
+        ),
+        "annotations": rng.choice(
+            ({"in-toto.io/predicate-type": 5}, {"predicateType": "https://spdx.dev/Document"}, [])
+        ),
+        "platform": rng.choice(({"os": "linux", "architecture": "amd64"}, "linux", None)),
+    }
+    body = rng.choice(
+        (
+            {"schemaVersion": 2, "config": {"digest": config}, "layers": [layer] * rng.choice((1, 2, 500))},
+            {"schemaVersion": 2, "config": {"digest": config}, "layers": [layer]},
+            {"schemaVersion": 2, "config": {"digest": config}, "layers": layer},
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [entry] * rng.choice((1, 50)),
+            },
+            {"manifests": entry},
+            {"layers": [layer], "manifests": [entry], "subject": {"digest": 5}},
+        )
+    )
+    return render(
+        Reply(200, [("Content-Type", "application/vnd.oci.image.manifest.v1+json")], json.dumps(body).encode()),
+        head=False,
+    )
 
 
 # -- redirects

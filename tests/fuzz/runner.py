@@ -33,6 +33,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from requests.adapters import BaseAdapter
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
@@ -45,6 +47,7 @@ from .generator import (
     IDENTITY_TOKEN,
     OPTION_TOKEN,
     PASSWORD,
+    PLATFORM_DIGEST,
     SECRET_MARKERS,
     USERNAME,
     Case,
@@ -137,6 +140,13 @@ class Harness:
             for kind in ("tls", "plain")
         }
         self.auth_file = root / "auth.json"
+        # The key signed_by trusts; the registry signs its cosign payloads with it.
+        self._signing_key = ec.generate_private_key(ec.SECP256R1())
+        self.public_pem = (
+            self._signing_key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
         self.env: Env | None = None
         self._hung = threading.Event()
         self.peak_kib = 0
@@ -153,6 +163,7 @@ class Harness:
             registry_plain=s["registry-plain"].host,
             auth_plain=s["auth-plain"].host,
             other_plain=s["other-plain"].host,
+            sign=self._sign,
         )
         entry = {"auth": base64.b64encode(f"{USERNAME}:".encode()).decode(), "identitytoken": IDENTITY_TOKEN}
         self.auth_file.write_text(json.dumps({"auths": {self.env.registry_tls: entry, self.env.registry_plain: entry}}))
@@ -209,6 +220,9 @@ class Harness:
         outcome.problems = judge(outcome, self.servers, hung=self._hung.is_set())
         return outcome
 
+    def _sign(self, payload: bytes) -> str:
+        return base64.b64encode(self._signing_key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode()
+
     def _abort(self) -> None:
         """The client hangs: wake it by closing every connection it holds to the servers."""
         self._hung.set()
@@ -244,6 +258,9 @@ class Harness:
             fail_on_missing=case.fail_on_missing,
             ca_path=self.pki["ca"],
             http_registries=[env.registry_plain] if case.plain else [],
+            inspect=case.inspect,
+            signed_by=[self.public_pem] if case.signed else None,
+            require_attestations=case.attestations,
         )
         if case.identity == "userpass":
             params.update(username=USERNAME, password=PASSWORD)
@@ -314,25 +331,28 @@ def _judge_result(case: Case, result: dict[str, t.Any], servers: dict[str, Hosti
 
 
 def _exact(case: Case, images: list[dict[str, t.Any]]) -> list[str]:
-    """A faultless registry: every tag of every page, the right digest, the platforms it offers."""
+    """A faultless registry: every tag of every page, the right digest, the platforms it offers; and with
+    signed_by or require_attestations (it holds a good signature, an SBOM and a provenance), no failure."""
     problems = []
     every = sorted(tag for page in case.pages for tag in page)
-    digest = manifest_digest(case.multi_arch)
-    for reference, image in zip(case.images, images):
-        repo_tags = image.get("tags")
+    image = manifest_digest(case.multi_arch)
+    # What each reference names: a tag the image, a digest itself (the single platform image has its own).
+    known = {**dict.fromkeys(every, image), image: image, PLATFORM_DIGEST: PLATFORM_DIGEST}
+    for reference, found in zip(case.images, images):
+        repo_tags = found.get("tags")
         if case.list_tags and sorted(repo_tags or []) != every:
             problems.append(f"{reference}: tags {repo_tags} instead of {every}")
         path = reference.split("/", 1)[1]
         wanted = path.partition("@")[2] or path.partition(":")[2]
         if not wanted:
             continue
-        exists = wanted in every or wanted == digest
-        if image.get("exists") is not exists or image.get("digest") != (digest if exists else None):
-            problems.append(f"{reference}: exists {image.get('exists')}, digest {image.get('digest')}")
-        if case.platforms and exists:
-            offered = ["linux/amd64", "linux/arm64"] if case.multi_arch else ["linux/amd64"]
-            if image.get("platforms") != offered:
-                problems.append(f"{reference}: platforms {image.get('platforms')} instead of {offered}")
+        digest = known.get(wanted)
+        if found.get("exists") is not (digest is not None) or found.get("digest") != digest:
+            problems.append(f"{reference}: exists {found.get('exists')}, digest {found.get('digest')}")
+        if case.platforms and digest is not None:
+            offered = ["linux/amd64", "linux/arm64"] if digest != PLATFORM_DIGEST else ["linux/amd64"]
+            if found.get("platforms") != offered:
+                problems.append(f"{reference}: platforms {found.get('platforms')} instead of {offered}")
     return problems
 
 
