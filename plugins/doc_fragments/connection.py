@@ -39,7 +39,7 @@ options:
       - The registry (host and port, such as V(ghcr.io) or V(registry.example.com:5000)) that O(username),
         O(password) and O(token) belong to. They are sent only for images on that registry.
       - Needed when explicit credentials are given and the images are on more than one registry; without it such a
-        task fails before any request. It must be the registry of at least one image.
+        task fails before any request. It must be the registry of at least one image, or one of their O(mirrors).
       - V(docker.io), V(index.docker.io) and V(https://index.docker.io/v1/) all name Docker Hub.
       - The module falls back to E(TAGSCOPE_REGISTRY_AUTH_REGISTRY).
     type: str
@@ -117,6 +117,34 @@ options:
     type: list
     elements: str
     default: []
+  mirrors:
+    description:
+      - Pull-through mirrors to read images from instead of their registry, as a dictionary from a registry (as in
+        image references; V(docker.io), V(index.docker.io) and V(registry-1.docker.io) all name Docker Hub) to
+        an ordered list of mirror hosts, V(host[:port]) or V(host[:port]/path) for a mirror that serves the
+        registry under a path (a Harbor proxy cache project), such as V(docker.io) mapped to
+        V([mirror.example.com:5000]).
+      - Unlike the docker daemon's C(registry-mirrors), which applies to Docker Hub only, any registry can be named.
+      - Tag lists, manifests, blobs and referrers of the images on a named registry are asked of its first mirror
+        that answers, then of the registry itself when every mirror fails (no connection, a timeout, TLS, 5xx or 429
+        after the retries). A mirror that fails so is not asked again during the task, so a dead mirror costs one
+        failed attempt, not one per image.
+      - A mirror's 404 is not trusted, nor a digest a mirror names for the tag of a V(name:tag@digest) reference
+        that differs from the one written; the next mirror or the registry is asked, and the registry's answer
+        stands (C(stale_mirror) in the result). C(served_by) in each image's result names who answered.
+      - A mirror is a registry of its own, with its own challenge, credentials (from the docker or podman files, for
+        the mirror's host) and TLS (O(ca_path), O(validate_certs); list it in O(http_registries) for plain HTTP).
+        O(username), O(password) and O(token) are never sent to a mirror, unless O(auth_registry) names it.
+    type: dict
+  min_remaining:
+    description:
+      - Stop when a registry says fewer pulls than this remain in its rate-limit window (C(RateLimit-Remaining),
+        as Docker Hub sends on manifest replies), before sending it another request. The task fails once, naming
+        the registry, the pulls left, the window and when it resets (when the registry says, C(RateLimit-Reset)).
+      - Meant for a gate before a rollout, so that a fleet does not start pulling from a registry that will refuse
+        it half way. Mirrors keep their own limits and are not counted.
+      - Unset, a registry's budget is spent to the end (see O(rate_limit_warning)).
+    type: int
 """
 
     # Where the lookup also reads the shared options from.
@@ -175,4 +203,10 @@ options:
   http_registries:
     vars:
       - name: tagscope_registry_http_registries
+  mirrors:
+    vars:
+      - name: tagscope_registry_mirrors
+  min_remaining:
+    vars:
+      - name: tagscope_registry_min_remaining
 """

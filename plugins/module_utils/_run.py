@@ -36,7 +36,8 @@ class Outcome:
     def module_result(self) -> dict[str, t.Any]:
         """The image_tags module's result; ``failed`` is set when it failed."""
         if self.error is not None and not isinstance(self.error, MissingTagsError):
-            return {"failed": True, "msg": str(self.error), **self.error.context()}
+            failed = {"failed": True, "msg": str(self.error), **self.error.context()}
+            return {**failed, "warnings": self.warnings} if self.warnings else failed
         result: dict[str, t.Any] = {
             "images": [image.as_dict() for image in self.results],
             # On a failure, applied only if the task overrides it (failed_when), as the tag_gate role does.
@@ -70,14 +71,20 @@ def run(
     try:
         options = RunOptions.from_params(params, environ=environ, list_tags=list_tags, manifests=manifests)
         outcome.results = query_images(
-            images, options.client, options.query, cache=cache, session=session, rate_limits=outcome.rate_limits
+            images,
+            options.client,
+            options.query,
+            cache=cache,
+            session=session,
+            rate_limits=outcome.rate_limits,
+            warnings=outcome.warnings,
         )
     except MissingTagsError as exc:
         outcome.results, outcome.error = exc.results, exc
     except RegistryError as exc:
         outcome.error = exc
         return outcome
-    outcome.warnings = low_rate_limits(outcome.rate_limits, options.rate_limit_warning)
+    outcome.warnings += low_rate_limits(outcome.rate_limits, options.rate_limit_warning)
     return outcome
 
 

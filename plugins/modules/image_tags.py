@@ -210,6 +210,19 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ redis.rate_limits }}"
 
+- name: Read Docker Hub through a pull-through mirror, and stop before the rollout if fewer than 20 pulls remain
+  tagscope.registry.image_tags:
+    images: [docker.io/library/redis:7.2, docker.io/library/alpine:3.19]
+    list_tags: false
+    mirrors:
+      docker.io: [mirror.example.com:5000]   # then the registry itself, when the mirror fails
+    min_remaining: 20
+  register: hub
+
+- name: Who answered (the mirror, or docker.io after a fallback)
+  ansible.builtin.debug:
+    msg: "{{ hub.images | map(attribute='served_by') | list }}"
+
 - name: Does a digest exist?
   tagscope.registry.image_tags:
     image: ghcr.io/example/api@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b
@@ -319,6 +332,22 @@ images:
       type: bool
       returned: for a reference with both a tag and a digest, when checked
       sample: true
+    served_by:
+      description:
+        - Who answered the check of the tag or digest (or, for a reference without one, the tag list) - the
+          image's registry, as in RV(images[].registry), or one of its O(mirrors), as written there.
+        - V(null) when nothing was asked of the image.
+      type: str
+      sample: mirror.example.com:5000
+    stale_mirror:
+      description:
+        - For an image on a registry with O(mirrors), whether a mirror named another digest for the tag of a
+          V(name:tag@digest) reference than the registry does. The registry's answer is then the one reported
+          (RV(images[].served_by) is the registry), so a stale cache never pairs the tag with a digest the registry
+          does not name.
+      type: bool
+      returned: for an image on a registry with mirrors, when its tag or digest was checked
+      sample: false
     latest:
       description:
         - The highest version among the tags left after O(include), O(exclude) and O(constraint)

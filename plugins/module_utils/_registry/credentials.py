@@ -107,21 +107,33 @@ class CredentialStore:
         explicit_registry: str | None = None,
         auth_file: str | None = None,
         environ: t.Mapping[str, str] | None = None,
+        mirror_hosts: t.Collection[str] = (),
     ) -> None:
         self.explicit = explicit if explicit is not None and not explicit.anonymous else None
-        # None: the explicit credentials are for the one registry of the run (checked by query_images).
+        # None: the explicit credentials are for the one registry of the run (checked by query_images), and
+        # never for a mirror, which is another registry.
         self.explicit_registry = explicit_registry
+        self.mirror_hosts = frozenset(mirror_hosts)
         self.auth_file = auth_file
         self.environ = os.environ if environ is None else environ
         self._found: dict[tuple[str, str], Identity] = {}
 
     def identity_for(self, ref: ImageReference) -> Identity:
-        if self.explicit is not None and self.explicit_registry in (None, ref.registry):
+        if self.explicit is not None and (
+            self.explicit_registry == ref.registry
+            or (self.explicit_registry is None and ref.registry not in self.mirror_hosts)
+        ):
             return self.explicit
         key = (ref.registry, ref.repository)
         if key not in self._found:
             self._found[key] = self._search(ref)
         return self._found[key]
+
+    def pin(self, registries: t.Collection[str]) -> None:
+        """Explicit credentials for "the one registry of the run" belong to that registry from now on, before any
+        request: a mirror asked in its place is another registry, and must not receive them."""
+        if self.explicit is not None and self.explicit_registry is None and len(set(registries)) == 1:
+            self.explicit_registry = next(iter(registries))
 
     def sources(self) -> list[tuple[str, Path | None]]:
         """Where credentials are looked for, in order: (name, file), the file None for DOCKER_AUTH_CONFIG."""
@@ -351,9 +363,16 @@ def explicit_identity(*, username: str | None, password: str | None, token: str 
 
 
 def check_explicit_scope(
-    refs: t.Sequence[ImageReference], explicit: Identity | None, explicit_registry: str | None
+    refs: t.Sequence[ImageReference],
+    explicit: Identity | None,
+    explicit_registry: str | None,
+    *,
+    mirror_hosts: t.Mapping[str, t.Collection[str]] | None = None,
 ) -> None:
-    """Explicit credentials belong to one registry: refuse, before any request, a run that leaves it unclear."""
+    """Explicit credentials belong to one registry: refuse, before any request, a run that leaves it unclear.
+
+    ``mirror_hosts``: registry -> the hosts of its mirrors; auth_registry may name one of the images' mirrors.
+    """
     if explicit is None or explicit.anonymous:
         return
     registries = sorted({ref.registry for ref in refs})
@@ -367,10 +386,13 @@ def check_explicit_scope(
                 "podman credential files, or anonymous access",
             )
         return
-    if explicit_registry not in registries:
+    mirrors = {host for registry in registries for host in (mirror_hosts or {}).get(registry, ())}
+    if explicit_registry not in registries and explicit_registry not in mirrors:
         raise ConfigurationError(
             f"auth_registry {explicit_registry} is not the registry of any image "
-            f"({', '.join(registries)}), so the {kind} would go unused",
+            f"({', '.join(registries)})"
+            + (" nor one of their mirrors" if mirrors else "")
+            + f", so the {kind} would go unused",
             hint="set auth_registry to the registry of the images the credentials are for",
         )
 

@@ -111,6 +111,16 @@ class RateLimitedError(RegistryError):
         super().__init__(message, **kwargs)
 
 
+class BudgetError(RateLimitedError):
+    """A registry said fewer pulls remain than ``min_remaining``: the run stops before spending more of them.
+
+    It concerns a registry, not an image, so it is raised once for the run and names no image.
+    """
+
+    def about(self, image: str) -> RegistryError:
+        return self
+
+
 class TLSError(RegistryError):
     """The TLS handshake failed, usually an unknown CA."""
 

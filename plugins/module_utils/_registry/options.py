@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .credentials import Identity, explicit_identity, registry_key
 from .errors import ConfigurationError
+from .mirrors import Mirror, parse_mirrors
 from .platforms import Platform
 from .policy import Policy
 from .select import Selection
@@ -45,6 +46,10 @@ class ClientOptions:
     # Registries (host[:port]) spoken to over plain HTTP, like docker's insecure-registries.
     http_registries: frozenset[str] = frozenset()
     concurrency: int = default("concurrency")
+    # Registry -> the pull-through mirrors asked before it, in order.
+    mirrors: t.Mapping[str, tuple[Mirror, ...]] = field(default_factory=dict)
+    # Stop a run once a registry says fewer pulls than this remain (None: never).
+    min_remaining: int | None = None
 
     @classmethod
     def build(
@@ -63,6 +68,8 @@ class ClientOptions:
         retry_max_wait: float | None = None,
         http_registries: t.Iterable[str] | None = None,
         concurrency: int | None = None,
+        mirrors: t.Mapping[str, t.Any] | None = None,
+        min_remaining: int | None = None,
         environ: t.Mapping[str, str] | None = None,
     ) -> ClientOptions:
         """Check the options a user gave; None means "not set" (the default applies)."""
@@ -70,6 +77,7 @@ class ClientOptions:
         _at_least("timeout", timeout, 0, strict=True)
         _at_least("retries", retries, 0)
         _at_least("retry_max_wait", retry_max_wait, 0)
+        _at_least("min_remaining", min_remaining, 0, hint="leave it unset to spend a registry's budget to the end")
         if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
             raise ConfigurationError(
                 f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {page_size}",
@@ -93,7 +101,14 @@ class ClientOptions:
             retry_max_wait=float(_given("retry_max_wait", retry_max_wait)),
             http_registries=frozenset(host.strip().lower() for host in http_registries or ()),
             concurrency=_given("concurrency", concurrency),
+            mirrors=parse_mirrors(mirrors),
+            min_remaining=min_remaining,
         )
+
+    @property
+    def mirror_hosts(self) -> dict[str, list[str]]:
+        """Registry -> the hosts of its mirrors (an auth_registry may name one)."""
+        return {registry: [mirror.host for mirror in listed] for registry, listed in self.mirrors.items()}
 
     def verify(self) -> bool | str:
         if self.ca_path:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from .client import RegistryClient
 from .credentials import check_explicit_scope
-from .errors import MultipleFailuresError, NotFoundError, RegistryError
+from .errors import BudgetError, MultipleFailuresError, NotFoundError, RegistryError
 from .inspection import Wanted, inspect
 from .options import ClientOptions, QueryOptions
 from .platforms import Platform
@@ -48,6 +48,10 @@ class ImageResult:
     # What the image says about itself (inspect and the policy options), and why it fails the policy.
     inspection: dict[str, t.Any] | None = None
     problems: list[str] | None = None
+    # Who answered the manifest check (or the tag list, without one): the registry or one of its mirrors; and,
+    # for an image on a registry with mirrors, whether a mirror named another digest than the registry.
+    served_by: str | None = None
+    stale_mirror: bool | None = None
 
     @property
     def wanted(self) -> str | None:
@@ -88,7 +92,10 @@ class ImageResult:
             "platforms": self.platforms,
             "moved": self.moved,
             "expected_digest": self.expected_digest,
+            "served_by": self.served_by,
         }
+        if self.stale_mirror is not None:
+            result["stale_mirror"] = self.stale_mirror
         if self.digest_exists is not None:
             result["digest_exists"] = self.digest_exists
         if self.inspection is not None:
@@ -174,6 +181,8 @@ class _Run:
         self.required = required
         self.allow_moved = allow_moved
         self.raw_tags: dict[str, list[str]] = {}
+        # Repository -> who listed its tags.
+        self.listed_by: dict[str, str] = {}
         self._lock = threading.Lock()
         self._listing: dict[str, threading.Lock] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
@@ -185,14 +194,20 @@ class _Run:
         with lock:
             if ref.name not in self.raw_tags:
                 with self.slot(ref):
-                    self.raw_tags[ref.name] = self.client.list_tags(ref)
+                    self.raw_tags[ref.name], self.listed_by[ref.name] = self.client.listing(ref)
             return self.raw_tags[ref.name]
 
     def check(self, result: ImageResult) -> None:
-        with self.slot(result.ref):
-            found = self.client.manifest(result.ref, t.cast(str, result.wanted), read_platforms=bool(self.required))
-        result.digest = found.digest if found else None
         expected = result.expected_digest
+        with self.slot(result.ref):
+            checked = self.client.check(
+                result.ref, t.cast(str, result.wanted), read_platforms=bool(self.required), expected=expected
+            )
+        found = checked.manifest
+        result.digest = found.digest if found else None
+        result.served_by = checked.served_by
+        if self.client.options.mirrors.get(result.ref.registry):
+            result.stale_mirror = checked.stale_mirror
         if expected is None:
             result.exists = found is not None
         else:
@@ -233,6 +248,8 @@ class _Run:
             with ThreadPoolExecutor(max_workers=workers) as pool:
                 list(pool.map(run, range(len(results))))
         failed = [error for error in errors if error is not None]
+        # A registry's budget ran out: one error for the run, however many images were stopped by it.
+        failed = [error for error in failed if isinstance(error, BudgetError)][:1] or failed
         if len(failed) == 1:
             raise failed[0]
         if failed:
@@ -251,6 +268,7 @@ def query_images(
     cache: TokenCache | None = None,
     session: requests.Session | None = None,
     rate_limits: dict[str, dict[str, int | None]] | None = None,
+    warnings: list[str] | None = None,
 ) -> list[ImageResult]:
     """Tags of every image, and existence and digest of the tags or digests they name.
 
@@ -258,42 +276,55 @@ def query_images(
     different tags) is listed once. Images are asked concurrently, at most ``options.concurrency`` requests in
     flight per registry; the results keep the order of ``texts``. ``cache`` carries challenges and tokens over
     from earlier runs of the same process (the lookup's), ``session`` its open connections; ``rate_limits``
-    receives what registries said of their pull limits.
+    receives what registries said of their pull limits, ``warnings`` what went wrong with mirrors (once each).
     """
     query = query or QueryOptions()
     refs = parse_references(texts)
-    check_explicit_scope(refs, options.credentials, options.credentials_registry)
+    check_explicit_scope(refs, options.credentials, options.credentials_registry, mirror_hosts=options.mirror_hosts)
     results = [ImageResult(reference=str(text).strip(), ref=ref) for text, ref in zip(texts, refs)]
     own = session is None
     session = session or make_session(pool_size=options.concurrency)
+    client = None
     try:
         client = RegistryClient(session, options, cache)
         client.expect(refs)
-        run = _Run(client, options.concurrency, query.required_platforms, allow_moved=query.allow_moved)
-        # Manifests first: a repository that does not exist yet is worth waiting for.
-        checked = [r for r in results if query.manifests and r.wanted]
-        run.each(checked, run.check)
-        # A tag that moved is not coming back by waiting for it.
-        waited = _wait(run, [r for r in checked if r.missing and not r.moved], query)
-        missing = [r for r in checked if r.missing]
-        if query.list_tags:
-            run.each(results, lambda r: _describe(run, r, query.selection, missing))
-        wanted = query.policy.wanted(query.required_platforms)
-        if wanted.anything:
-            present = [r for r in checked if r.exists and r.digest]
-            run.each(present, lambda r: _inspect(run, r, wanted, query.policy))
-            missing = [r for r in checked if r.missing]
-        if rate_limits is not None:
-            rate_limits.update(client.rate_limits)
-        for result in missing:
-            if result.ref.tag and not result.exists and not result.moved:
-                result.nearest = _guarded(result, lambda r: _nearest(run, r, query.selection))
-        if missing and (query.fail_on_missing or query.wait_timeout > 0):
-            raise MissingTagsError(results, missing, waited)
-        return results
+        return _ask(
+            _Run(client, options.concurrency, query.required_platforms, allow_moved=query.allow_moved), results, query
+        )
     finally:
+        # Also when the run failed: a mirror that failed may be why.
+        if client is not None and rate_limits is not None:
+            rate_limits.update(client.rate_limits)
+        if client is not None and warnings is not None:
+            warnings.extend(
+                f"mirror {mirror} failed, so the next mirror or the registry was asked: {error}"
+                for mirror, error in client.hosts.failures.items()
+            )
         if own:
             session.close()
+
+
+def _ask(run: _Run, results: list[ImageResult], query: QueryOptions) -> list[ImageResult]:
+    """Check, wait for, list and inspect the images; raise MissingTagsError when one that is required is not there."""
+    # Manifests first: a repository that does not exist yet is worth waiting for.
+    checked = [r for r in results if query.manifests and r.wanted]
+    run.each(checked, run.check)
+    # A tag that moved is not coming back by waiting for it.
+    waited = _wait(run, [r for r in checked if r.missing and not r.moved], query)
+    missing = [r for r in checked if r.missing]
+    if query.list_tags:
+        run.each(results, lambda r: _describe(run, r, query.selection, missing))
+    wanted = query.policy.wanted(query.required_platforms)
+    if wanted.anything:
+        present = [r for r in checked if r.exists and r.digest]
+        run.each(present, lambda r: _inspect(run, r, wanted, query.policy))
+        missing = [r for r in checked if r.missing]
+    for result in missing:
+        if result.ref.tag and not result.exists and not result.moved:
+            result.nearest = _guarded(result, lambda r: _nearest(run, r, query.selection))
+    if missing and (query.fail_on_missing or query.wait_timeout > 0):
+        raise MissingTagsError(results, missing, waited)
+    return results
 
 
 def _nearest(run: _Run, result: ImageResult, selection: Selection) -> list[str] | None:
@@ -322,6 +353,8 @@ def _describe(run: _Run, result: ImageResult, selection: Selection, missing: lis
         if result in missing:
             return
         raise
+    if result.served_by is None:
+        result.served_by = run.listed_by.get(result.ref.name)
     selected = selection.filter(raw)
     result.tags = selection.order(selected)
     # A reference whose tag is a version of a variant (python:3.12-slim) looks for the latest of that variant.

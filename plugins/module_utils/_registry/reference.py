@@ -154,12 +154,7 @@ def _split_registry(text: str) -> tuple[str | None, str]:
     if not sep:
         return None, text
     if "." in first or ":" in first or first == "localhost" or first.startswith("["):
-        port = first.rsplit(":", 1)[1] if ":" in first and not first.endswith("]") else ""
-        if (
-            not _HOST.fullmatch(first)
-            or (port.isdigit() and not 0 < int(port) < 65536)
-            or (first.startswith("[") and not _is_ipv6(first[1 : first.index("]")]))
-        ):
+        if not valid_host(first):
             raise InvalidReferenceError(
                 f"image reference {text!r} has an invalid registry host {first!r}",
                 hint="a registry is a hostname or IP, optionally with :port (1 to 65535)",
@@ -171,6 +166,14 @@ def _split_registry(text: str) -> tuple[str | None, str]:
             hint="repository paths are lowercase",
         )
     return None, text
+
+
+def valid_host(text: str) -> bool:
+    """Whether ``text`` is a registry host: a hostname or IP (IPv6 in brackets), optionally with :port."""
+    port = text.rsplit(":", 1)[1] if ":" in text and not text.endswith("]") else ""
+    if not _HOST.fullmatch(text) or (port.isdigit() and not 0 < int(port) < 65536):
+        return False
+    return not text.startswith("[") or _is_ipv6(text[1 : text.index("]")])
 
 
 def _is_ipv6(text: str) -> bool:

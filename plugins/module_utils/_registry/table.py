@@ -108,6 +108,10 @@ OPTIONS: tuple[Option, ...] = (
     _connection("retry_max_wait", type="float", default=60.0),
     # Registries (host[:port]) spoken to over plain HTTP, like docker's insecure-registries.
     _connection("http_registries", type="list", elements="str", default=[]),
+    # Registry -> the pull-through mirrors asked before it, in order (mirrors.py).
+    _connection("mirrors", type="dict", faces=_ROLE_TOO),
+    # Stop before a registry's pull budget (RateLimit-Remaining) falls below this.
+    _connection("min_remaining", type="int", faces=_ROLE_TOO),
     # Which tags, in which order. include/exclude are raw: a list, or one pattern as a string (type list would
     # split it at commas).
     _selection("include", type="raw", faces=_WATCHED),

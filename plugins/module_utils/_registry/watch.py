@@ -102,7 +102,8 @@ class Watcher:
                     hint="watch the repository (name), a tag (name:tag), or a tag and the digest it should name "
                     "(name:tag@digest)",
                 )
-        check_explicit_scope(refs, options.client.credentials, options.client.credentials_registry)
+        client = options.client
+        check_explicit_scope(refs, client.credentials, client.credentials_registry, mirror_hosts=client.mirror_hosts)
         self.selection = options.query.selection
         self.emit_existing = emit_existing
         self.client = RegistryClient(session, options.client, cache)

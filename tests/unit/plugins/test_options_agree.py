@@ -171,6 +171,8 @@ CHANGED: dict[str, t.Any] = {
     "retries": 1,
     "retry_max_wait": 3,
     "http_registries": ["registry.local:5000"],
+    "mirrors": {"docker.io": ["mirror.local:5000"]},
+    "min_remaining": 50,
     "include": ["1[.].*"],
     "exclude": "latest",
     "constraint": ">=1",

@@ -50,7 +50,8 @@ description:
     tags are listed, and read once, when they are new.
   - Also takes the connection and credential options of the M(tagscope.registry.image_tags) module (O(username),
     O(password), O(token), O(auth_registry), O(auth_file), O(validate_certs), O(ca_path), O(timeout),
-    O(concurrency), O(page_size), O(retries), O(retry_max_wait), O(http_registries)) and its selection options
+    O(concurrency), O(page_size), O(retries), O(retry_max_wait), O(http_registries), O(mirrors),
+    O(min_remaining)) and its selection options
     (O(include), O(exclude), O(constraint), O(prereleases), O(digest_tags)), with the same names, aliases, defaults and
     TAGSCOPE_REGISTRY_* environment variables; see C(ansible-doc tagscope.registry.image_tags).
 options:

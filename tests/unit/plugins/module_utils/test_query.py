@@ -86,6 +86,7 @@ def test_a_found_tag_in_full(server: FaultServer) -> None:
         "platforms": None,
         "moved": None,
         "expected_digest": None,
+        "served_by": server.host,
     }
     assert [r.path for r in server.requests] == ["/v2/org/app/manifests/1.1", "/v2/org/app/tags/list"]
 
