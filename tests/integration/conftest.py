@@ -10,8 +10,10 @@ import sys
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import pytest
+from ansible.module_utils import basic
 
 from tests.conftest import COLLECTIONS
 
@@ -112,6 +114,25 @@ def run_playbook(playbook: Path, *options: str, env: dict[str, str] | None = Non
         command, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=600, check=False
     )
     return Run(process.returncode, process.stdout + process.stderr, {})
+
+
+def module_args(args: dict[str, t.Any]) -> t.ContextManager[t.Any]:
+    """Set the arguments the next ``AnsibleModule`` reads, as ansible-core's own tests do on each version."""
+    try:
+        from ansible.module_utils.testing import patch_module_args  # noqa: PLC0415 - ansible-core 2.19 and later
+    except ImportError:
+        # Before 2.19 (and its typed, tagged arguments) a module read its arguments from this one variable.
+        return mock.patch.object(basic, "_ANSIBLE_ARGS", json.dumps({"ANSIBLE_MODULE_ARGS": args}).encode())
+    return patch_module_args(args)
+
+
+def run_main(capsys: pytest.CaptureFixture[str], args: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The image_tags module's ``main()`` in this process with ``args``; the result it prints, parsed."""
+    from ansible_collections.tagscope.registry.plugins.modules import image_tags  # noqa: PLC0415 - after the loader
+
+    with module_args(args), pytest.raises(SystemExit):
+        image_tags.main()
+    return t.cast("dict[str, t.Any]", json.loads(capsys.readouterr().out))
 
 
 @pytest.fixture(scope="session")

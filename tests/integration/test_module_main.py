@@ -9,17 +9,10 @@ import json
 import typing as t
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tagscope.registry.plugins.modules import image_tags
+from .conftest import run_main
 
 PRIVATE_TAG_COUNT = 30
-
-
-def run_main(capsys: pytest.CaptureFixture[str], args: dict[str, t.Any]) -> dict[str, t.Any]:
-    with patch_module_args(args), pytest.raises(SystemExit):
-        image_tags.main()
-    return json.loads(capsys.readouterr().out)
 
 
 def test_lists_tags_checks_a_tag_and_sets_facts(kit: dict[str, t.Any], capsys: pytest.CaptureFixture[str]) -> None:

@@ -14,9 +14,9 @@ from ansible.plugins.loader import lookup_loader
 
 from tests.kit.referrers import ReferrersRegistry
 
+from .conftest import run_main
 from .test_fleet import deploy
 from .test_gating import log_size, registry_requests
-from .test_module_main import run_main
 
 NOT_OUR_KEYS = "signed, but not by any of the given keys (or the payload was changed after signing)"
 
