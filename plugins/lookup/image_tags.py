@@ -96,7 +96,6 @@ _raw:
   sample: [1.4.0, 1.4.1, 1.4.2, latest]
 """
 
-import difflib
 import typing as t
 
 from ansible import constants
@@ -105,7 +104,12 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.display import Display
 
-from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import LOOKUP, VARIABLE_PREFIX, names
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import (
+    LOOKUP,
+    VARIABLE_PREFIX,
+    names,
+    unknown_names,
+)
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens import SHARED_TOKENS
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import HAS_REQUESTS, shared_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import run
@@ -120,7 +124,8 @@ class LookupModule(LookupBase):
         aliases = {alias for option in definitions.values() for alias in option.get("aliases") or ()}
         unknown = sorted(set(kwargs) - set(self._options) - aliases)
         if unknown:
-            raise AnsibleLookupError(_unknown_options(unknown, [name for name in self._options if name != "_terms"]))
+            known = [name for name in self._options if name != "_terms"]
+            raise AnsibleLookupError(unknown_names("option", unknown, known, who="tagscope.registry.image_tags"))
         if not HAS_REQUESTS:
             raise AnsibleLookupError(missing_required_lib("requests"))
         if not terms:
@@ -153,15 +158,3 @@ class LookupModule(LookupBase):
             if name.startswith(VARIABLE_PREFIX):
                 templated[name] = self._templar.template(variables[name])
         return templated
-
-
-def _unknown_options(unknown: list[str], known: list[str]) -> str:
-    """``unknown option 'contraint' (did you mean 'constraint'?)``, and the options there are."""
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
-        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return (
-        f"tagscope.registry.image_tags: unknown option{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-        f"the options are {', '.join(sorted(known))}"
-    )

@@ -19,7 +19,7 @@ from .mirrors import Mirror, parse_mirrors
 from .platforms import Platform
 from .policy import Policy
 from .select import Selection
-from .table import CLIENT, QUERY, SELECTION, default, names
+from .table import CLIENT, POLICY, QUERY, SELECTION, default, names
 
 MAX_CONCURRENCY = 64
 MAX_PAGE_SIZE = 10_000
@@ -153,12 +153,7 @@ class QueryOptions:
         wait_interval: float | None = None,
         platforms: t.Iterable[str] | None = None,
         allow_moved: bool | None = None,
-        inspect: bool | None = None,
-        signed_by: t.Sequence[t.Any] | None = None,
-        require_attestations: t.Sequence[t.Any] | None = None,
-        require_labels: t.Mapping[str, t.Any] | None = None,
-        min_age: t.Any = None,
-        max_age: t.Any = None,
+        policy: Policy | None = None,
     ) -> QueryOptions:
         _at_least("wait_timeout", wait_timeout, 0, hint="0 checks once, without waiting")
         _at_least("wait_interval", wait_interval, 0, strict=True)
@@ -171,14 +166,7 @@ class QueryOptions:
             wait_interval=float(_given("wait_interval", wait_interval)),
             required_platforms=tuple(dict.fromkeys(Platform.parse(text) for text in platforms or ())),
             allow_moved=bool(_given("allow_moved", allow_moved)),
-            policy=Policy.build(
-                inspect=inspect,
-                signed_by=signed_by,
-                require_attestations=require_attestations,
-                require_labels=require_labels,
-                min_age=min_age,
-                max_age=max_age,
-            ),
+            policy=policy or Policy(),
         )
 
 
@@ -211,6 +199,7 @@ class RunOptions:
                 selection=Selection.build(**picked(SELECTION)),
                 list_tags=list_tags,
                 manifests=manifests,
+                policy=Policy.build(**picked(POLICY)),
                 **picked(QUERY),
             ),
             rate_limit_warning=int(_given("rate_limit_warning", params.get("rate_limit_warning"))),

@@ -11,6 +11,7 @@ This file imports nothing from the rest of the core, so every room of the core c
 
 from __future__ import annotations
 
+import difflib
 import typing as t
 from dataclasses import dataclass
 
@@ -22,9 +23,11 @@ ROLE = "role"
 EVENTS = "events"
 
 # Where an option goes in the core: ClientOptions (how to reach registries), QueryOptions (what to ask of each
-# image), Selection (which tags, in which order), or the runner itself (what it warns about).
+# image), Policy (what an image must say about itself), Selection (which tags, in which order), or the runner
+# itself (what it warns about).
 CLIENT = "client"
 QUERY = "query"
+POLICY = "policy"
 SELECTION = "selection"
 RUNNER = "runner"
 
@@ -130,12 +133,14 @@ OPTIONS: tuple[Option, ...] = (
     _selection("platforms", QUERY, type="list", elements="str", faces=_GATE),
     _selection("allow_moved", QUERY, type="bool", default=False, faces=_GATE),
     # What an image says about itself, and what it must say to pass the gate.
-    Option("inspect", goes_to=QUERY, docs=MODULE_DOCS, type="bool", default=False, faces=frozenset({MODULE})),
-    _selection("signed_by", QUERY, type="list", elements="str", no_log=False, faces=_GATE),
-    _selection("require_attestations", QUERY, type="list", elements="str", choices=("sbom", "provenance"), faces=_GATE),
-    _selection("require_labels", QUERY, type="dict", faces=_GATE),
-    _selection("min_age", QUERY, type="raw", faces=_GATE),
-    _selection("max_age", QUERY, type="raw", faces=_GATE),
+    Option("inspect", goes_to=POLICY, docs=MODULE_DOCS, type="bool", default=False, faces=frozenset({MODULE})),
+    _selection("signed_by", POLICY, type="list", elements="str", no_log=False, faces=_GATE),
+    _selection(
+        "require_attestations", POLICY, type="list", elements="str", choices=("sbom", "provenance"), faces=_GATE
+    ),
+    _selection("require_labels", POLICY, type="dict", faces=_GATE),
+    _selection("min_age", POLICY, type="raw", faces=_GATE),
+    _selection("max_age", POLICY, type="raw", faces=_GATE),
     # Warn when a registry says fewer pulls than this remain in its window.
     _selection("rate_limit_warning", RUNNER, type="int", default=10),
 )
@@ -156,3 +161,15 @@ def names(*, goes_to: str | None = None, face: str | None = None) -> tuple[str, 
         for option in OPTIONS
         if (goes_to is None or option.goes_to == goes_to) and (face is None or face in option.faces)
     )
+
+
+def unknown_names(what: str, unknown: t.Sequence[str], known: t.Iterable[str], *, who: str) -> str:
+    """``<who>: unknown option 'contraint' (did you mean 'constraint'?); the options are ...``: a misspelt name
+    names the one meant."""
+    choices = sorted(known)
+    parts = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, choices, n=1)
+        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    plural = "s" if len(unknown) > 1 else ""
+    return f"{who}: unknown {what}{plural} {', '.join(parts)}; the {what}s are {', '.join(choices)}"

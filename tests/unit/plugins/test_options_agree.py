@@ -23,6 +23,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.option
     QueryOptions,
     RunOptions,
 )
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.policy import Policy
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.select import Selection
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import (
     CLIENT,
@@ -32,6 +33,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.table 
     MODULE_DOCS,
     OPTION,
     OPTIONS,
+    POLICY,
     QUERY,
     ROLE,
     RUNNER,
@@ -140,8 +142,8 @@ def test_module_documents_its_own_options() -> None:
         assert entry.get("aliases", []) == spec.get("aliases", [])
 
 
-BUILDERS = {CLIENT: ClientOptions.build, QUERY: QueryOptions.build, SELECTION: Selection.build}
-NOT_OPTIONS = {"environ", "selection", "list_tags", "manifests"}
+BUILDERS = {CLIENT: ClientOptions.build, QUERY: QueryOptions.build, POLICY: Policy.build, SELECTION: Selection.build}
+NOT_OPTIONS = {"environ", "selection", "list_tags", "manifests", "policy"}
 
 
 @pytest.mark.parametrize("goes_to", list(BUILDERS))

@@ -11,7 +11,6 @@ task per repository, backs off from failures and puts the events on the queue.
 from __future__ import annotations
 
 import asyncio
-import difflib
 import logging
 import os
 import sys
@@ -21,7 +20,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.module_utils.common.parameters import remove_values
 
 try:
-    from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS, unknown_names
 except ImportError:
     # ansible-rulebook runs a source from its file (runpy) and installs no collection loader: import the core of
     # the collection this file belongs to, <path>/ansible_collections/tagscope/registry/extensions/eda/plugins/...
@@ -29,7 +28,7 @@ except ImportError:
     if len(_HERE) < 9 or _HERE[-8] != "ansible_collections":
         raise
     sys.path.append(os.sep.join(_HERE[:-8]) or os.sep)
-    from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS
+    from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import EVENTS, unknown_names
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import shared_argument_spec
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.errors import RegistryError
@@ -198,7 +197,7 @@ def _checked(args: dict[str, t.Any]) -> dict[str, t.Any]:
     known = set(spec) | {alias for entry in spec.values() for alias in entry.get("aliases", ())}
     unknown = sorted(set(given) - known)
     if unknown:
-        raise SourceArgumentError(_unknown_arguments(unknown, sorted(spec)))
+        raise SourceArgumentError(unknown_names("argument", unknown, spec, who=SOURCE))
     validated = ArgumentSpecValidator(spec).validate(given)
     if validated.error_messages:
         # The same masking as AnsibleModule: a secret never shows in the message.
@@ -217,15 +216,3 @@ def _options(params: dict[str, t.Any]) -> RunOptions:
         return RunOptions.from_params(params)
     except RegistryError as exc:
         raise SourceArgumentError(f"{SOURCE}: {exc}") from None
-
-
-def _unknown_arguments(unknown: list[str], known: list[str]) -> str:
-    """``unknown argument 'intervall' (did you mean 'interval'?)``, and the arguments there are."""
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, known, n=1)
-        parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-    return (
-        f"{SOURCE}: unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(parts)}; "
-        f"the arguments are {', '.join(known)}"
-    )
