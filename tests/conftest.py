@@ -65,6 +65,18 @@ def kit(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[dict[str, t.Any]
 
 
 @pytest.fixture(scope="session")
+def kit_mirror(kit: dict[str, t.Any]) -> t.Iterator[str]:
+    """The kit's pull-through mirror of its token registry (a real Distribution in proxy mode, asking its upstream as
+    alice), started on first use and stopped after the session; its ``host:port``."""
+    instance = Kit(kit["dir"])
+    host = instance.mirror_up()
+    try:
+        yield host
+    finally:
+        instance.mirror_down()
+
+
+@pytest.fixture(scope="session")
 def fault_pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fault-pki")
 

@@ -2,9 +2,11 @@
 
 An example is run as written, with only these rewrites: the registries it names (ghcr.io, quay.io, docker.io,
 registry.example.com, ...) become the kit's token registry, which holds stand-ins for the repositories the
-examples use (tests/kit/seed.py, EXAMPLE_REPOS); bare Docker Hub names (``alpine``) get the kit's host; file paths
-become files the test writes. Variables the examples leave to the user (``ghcr_user``, ``release``, ...) are
-given as extra vars. An example either succeeds or fails exactly as its text says it does (``FAILURES``).
+examples use (tests/kit/seed.py, EXAMPLE_REPOS), also as keys of ``mirrors``; the mirror it names
+(mirror.example.com:5000) becomes the kit's pull-through mirror; bare Docker Hub names (``alpine``) get the kit's
+host; file paths become files the test writes. Variables the examples leave to the user (``ghcr_user``,
+``release``, ...) are given as extra vars. An example either succeeds or fails exactly as its text says it does
+(``FAILURES``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from .conftest import BIN, ansible_env
 DOCUMENTS = [REPO / "README.md", REPO / "roles" / "tag_gate" / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 PLUGINS = [REPO / "plugins" / "modules" / "image_tags.py", REPO / "plugins" / "lookup" / "image_tags.py"]
 HOSTS = ("ghcr.io", "quay.io", "docker.io", "registry.example.com:5000", "registry.example.com", "harbor.example.com")
+MIRROR = "mirror.example.com:5000"
 DOCKER_HUB_NAMES = ("alpine",)
 
 # Examples that document a failure: a text of the example -> what the failure says ({kit} is the registry).
@@ -81,11 +84,14 @@ def test_the_examples_were_found() -> None:
     assert len(EXAMPLES) >= 19
 
 
-def rewrite(text: str, kit: dict[str, t.Any], files: dict[str, str]) -> str:
+def rewrite(text: str, kit: dict[str, t.Any], files: dict[str, str], mirror: str) -> str:
     registry = kit["token_registry"]
+    text = text.replace(MIRROR, mirror)
     for host in HOSTS:
         text = re.sub(rf"(?<![\w.-]){re.escape(host)}/", f"{registry}/", text)
         text = re.sub(rf"(auth_registry: ){re.escape(host)}(?![\w.:-])", rf"\g<1>{registry}", text)
+        # A key of mirrors: the registry the mirrors stand in for.
+        text = re.sub(rf"(?<![\w./-]){re.escape(host)}(?=:\s)", registry, text)
     for name in DOCKER_HUB_NAMES:
         # As a reference: an image: value, a list item or a quoted term (not a register: name).
         text = re.sub(
@@ -97,7 +103,7 @@ def rewrite(text: str, kit: dict[str, t.Any], files: dict[str, str]) -> str:
 
 
 @pytest.fixture(scope="module")
-def setting(kit: dict[str, t.Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
+def setting(kit: dict[str, t.Any], kit_mirror: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, t.Any]:
     """Extra vars, files and an inventory for the examples."""
     directory = tmp_path_factory.mktemp("examples")
     registry = kit["token_registry"]
@@ -132,7 +138,7 @@ def setting(kit: dict[str, t.Any], tmp_path_factory: pytest.TempPathFactory) -> 
         "localhost ansible_connection=local\n"
         "[app_servers]\napp1\napp2\napp3\n[app_servers:vars]\nansible_connection=local\n"
     )
-    return {"dir": directory, "files": files}
+    return {"dir": directory, "files": files, "mirror": kit_mirror}
 
 
 def _basic(user: str, password: str) -> str:
@@ -143,7 +149,7 @@ def _basic(user: str, password: str) -> str:
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[example.source for example in EXAMPLES])
 def test_example_runs_as_written(kit: dict[str, t.Any], setting: dict[str, t.Any], example: Example) -> None:
-    text = rewrite(example.text, kit, setting["files"])
+    text = rewrite(example.text, kit, setting["files"], setting["mirror"])
     content = yaml.safe_load(text)
     assert isinstance(content, list) and content, f"{example.source} is not a list of tasks or plays"
     if not all(isinstance(item, dict) and "hosts" in item for item in content):

@@ -68,6 +68,8 @@ CASES: dict[str, t.Callable[[dict[str, t.Any], Path], Case]] = {
     "retries": lambda kit, _: Case(["public/hello"], {"ca_path": kit["ca"], "retries": -1}),
     "retry_max_wait": lambda kit, _: Case(["public/hello"], {"ca_path": kit["ca"], "retry_max_wait": -1}),
     "http_registries": lambda kit, _: Case(["public/hello"], {"http_registries": [kit["token_registry"]]}),
+    "mirrors": lambda kit, _: Case(["public/hello"], {"ca_path": kit["ca"], "mirrors": {"docker.io": "https://m"}}),
+    "min_remaining": lambda kit, _: Case(["public/hello"], {"ca_path": kit["ca"], "min_remaining": -1}),
     "include": lambda kit, _: Case(["private/app"], {**alice(kit), "include": ["1[.].*"]}),
     "exclude": lambda kit, _: Case(["private/app"], {**alice(kit), "exclude": "1[.].*"}),
     "constraint": lambda kit, _: Case(["private/app"], {**alice(kit), "constraint": ">=1.4,<2"}),
@@ -161,3 +163,14 @@ def test_rate_limit_warnings_agree(faults: t.Any, tmp_path: Path, capfd: pytest.
     quiet_module, quiet_lookup = faces(capfd, tmp_path, images, {**options, "rate_limit_warning": 3})
     assert quiet_module == quiet_lookup
     assert quiet_module["warnings"] == []
+
+
+def test_a_budget_stop_agrees(faults: t.Any, tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    from tests.unit.plugins.module_utils.test_platforms import Registry  # noqa: PLC0415 - the scripted registry
+
+    faults.handler = Registry(remaining=3)
+    images = [f"{faults.host}/org/app:index", f"{faults.host}/org/app:list"]
+    options = {"ca_path": faults.ca, "fail_on_missing": True, "min_remaining": 5, "rate_limit_warning": 0}
+    from_module, from_lookup = faces(capfd, tmp_path, images, options)
+    assert from_module == from_lookup
+    assert from_module["msg"].startswith(f"{faults.host} says 3 of 100 pulls remain in its 21600 s window, fewer ")

@@ -4,6 +4,8 @@ Three real Distribution registries (``/usr/bin/docker-registry``) share one
 storage directory: ``token`` (token auth verified by the registry), ``basic``
 (htpasswd, a Basic challenge like ECR) and ``open`` (no auth). The kit's own
 process serves the token server and the paging front (``servers.py``).
+On demand (``Kit.mirror_up``), a fourth one in proxy mode is a pull-through
+mirror of the token registry, with storage of its own.
 Every process is started in its own session and stopped by its PID.
 """
 
@@ -219,6 +221,47 @@ class Kit:
         self._write_vars(state)
         return state
 
+    def mirror_up(self, name: str = "mirror_registry", *, user: str = "alice") -> str:
+        """Start a pull-through mirror of the token registry (Distribution in proxy mode, its own storage, open to
+        anonymous clients, asking its upstream as ``user``); its ``host:port``. ``down`` stops it too.
+
+        Not started with the kit: only the mirror tests need it, and it starts in about a second.
+        """
+        state = self.state
+        if name in state:
+            return t.cast(str, state[name])
+        port = _free_port()
+        directory = self.dir / name
+        directory.mkdir()
+        pki = {"server_cert": str(self.dir / "pki" / "server.crt"), "server_key": str(self.dir / "pki" / "server.key")}
+        upstream = state.get("token_registry_direct") or state["token_registry"]
+        proxy = "\n".join(
+            [
+                "proxy:",
+                f"  remoteurl: https://{upstream}",
+                f"  username: {json.dumps(user)}",
+                f"  password: {json.dumps(USERS[user])}",
+            ]
+        )
+        config = directory / "config.yml"
+        config.write_text(_registry_config(directory, port, pki, proxy))
+        # Go reads the CAs it trusts for the upstream from SSL_CERT_FILE.
+        state["pids"][name] = self._spawn(
+            [REGISTRY_BIN, "serve", str(config)], name, env={"SSL_CERT_FILE": state["ca"]}
+        )
+        state[name] = f"127.0.0.1:{port}"
+        self._save(state)
+        self._wait_https(f"https://{state[name]}/v2/", state["ca"], name)
+        return t.cast(str, state[name])
+
+    def mirror_down(self, name: str = "mirror_registry") -> None:
+        state = self.state
+        pid = state["pids"].pop(name, None)
+        if pid is not None:
+            _stop(pid, name)
+        state.pop(name, None)
+        self._save(state)
+
     def down(self) -> None:
         if not self.state_file.exists():
             return
@@ -231,10 +274,10 @@ class Kit:
     def _save(self, state: dict[str, t.Any]) -> None:
         self.state_file.write_text(json.dumps(state, indent=2))
 
-    def _spawn(self, argv: list[str], name: str) -> int:
+    def _spawn(self, argv: list[str], name: str, *, env: dict[str, str] | None = None) -> int:
         log = open(self.dir / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         repo_root = Path(__file__).resolve().parents[2]
-        env = dict(os.environ, PYTHONPATH=str(repo_root))
+        env = dict(os.environ, PYTHONPATH=str(repo_root), **(env or {}))
         process = subprocess.Popen(
             argv,
             stdout=log,
