@@ -43,6 +43,11 @@ distribution spec's formats): ``kit["supply_chain"]`` (``kit_supply_chain`` in
   (``org.opencontainers.image.revision`` / ``.source``) every seeded image carries
   unless said otherwise.
 
+Mirror: ``Kit.mirror_up()`` (the ``kit_mirror`` fixture) starts, on demand, a
+pull-through mirror of the token registry (Distribution in proxy mode, its own
+storage, asking its upstream as alice); ``kit["mirror_registry"]`` is its
+``host:port``, and its access log ``mirror_registry.log``.
+
 Distribution 2.8 has no referrers API (404): ``referrers.ReferrersRegistry`` is a
 fault-server handler that answers ``GET /v2/<name>/referrers/<digest>``.
 ``supply_chain.seed_signed_fleet(kit)`` pushes, on demand, ``signed/r01..r20:1.0``
