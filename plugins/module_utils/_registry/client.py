@@ -238,7 +238,7 @@ class RegistryClient:
         served = response.headers.get("Docker-Content-Digest")
         digest = served or "sha256:" + hashlib.sha256(response.content).hexdigest()
         media_type = body.get("mediaType") or response.headers.get("Content-Type") or ""
-        return Document(digest=digest, media_type=str(media_type).split(";")[0].strip(), body=body)
+        return Document(digest=digest, media_type=str(media_type).partition(";")[0].strip(), body=body)
 
     def blob(self, ref: ImageReference, digest: str, *, limit: int = MAX_MANIFEST_BODY) -> bytes:
         """The blob ``digest`` names, checked against its digest: a registry cannot hand over other bytes."""
