@@ -81,7 +81,7 @@ def _registry(key: t.Any) -> str:
 
 def _mirror(registry: str, entry: t.Any) -> Mirror:
     text = entry.strip().rstrip("/") if isinstance(entry, str) else ""
-    where = f"mirror {str(entry)[:100]!r} of {registry}"
+    where = f"mirrors: {str(entry)[:100]!r}, a mirror of {registry},"
     if "://" in text:
         raise ConfigurationError(
             f"{where} has a URL scheme",
