@@ -152,6 +152,18 @@ def test_example_runs_as_written(kit: dict[str, t.Any], setting: dict[str, t.Any
     text = rewrite(example.text, kit, setting["files"], setting["mirror"])
     content = yaml.safe_load(text)
     assert isinstance(content, list) and content, f"{example.source} is not a list of tasks or plays"
+    if all(isinstance(item, dict) and "sources" in item for item in content):
+        # A rulebook: ansible-rulebook runs it, not ansible-playbook (tests/integration/test_event_source.py runs
+        # its source's arguments); here it must name the collection's source and a playbook the docs ship.
+        for rulebook in content:
+            plugins = [[key for key in source if key not in ("name", "filters")] for source in rulebook["sources"]]
+            assert plugins == [["tagscope.registry.image_tags"]], example.source
+            for rule in rulebook["rules"]:
+                run = rule["action"].get("run_playbook")
+                # Beside the rulebook, as ansible-rulebook finds it.
+                assert run is None or (REPO / "docs" / run["name"]).is_file(), f"{example.source}: {run}"
+        return
+    options = ("--syntax-check",) if "ansible_eda" in example.text else ()
     if not all(isinstance(item, dict) and "hosts" in item for item in content):
         content = [{"name": example.source, "hosts": "localhost", "gather_facts": False, "tasks": content}]
     directory: Path = setting["dir"]
@@ -164,6 +176,7 @@ def test_example_runs_as_written(kit: dict[str, t.Any], setting: dict[str, t.Any
             str(directory / "hosts.ini"),
             "-e",
             f"@{directory / 'vars.json'}",
+            *options,
             str(playbook),
         ],
         capture_output=True,
