@@ -26,6 +26,8 @@ options:
       - Image references, V([host[:port]/]path[:tag][@digest]).
       - A tag or digest in a reference is checked only with O(fail_on_missing) or O(wait_timeout), and so are
         O(platforms).
+      - O(signed_by), O(require_attestations), O(require_labels), O(min_age) and O(max_age) always check, as if
+        O(fail_on_missing=true); a relative key path is found like any file of the playbook.
       - With one term the result is that image's tags; with several, the tags of each image one after the other,
         in the order of the terms (use one call per image to keep them apart).
     type: list
@@ -96,6 +98,7 @@ _raw:
   sample: [1.4.0, 1.4.1, 1.4.2, latest]
 """
 
+import os
 import typing as t
 
 from ansible import constants
@@ -106,6 +109,7 @@ from ansible.utils.display import Display
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.table import (
     LOOKUP,
+    POLICY,
     VARIABLE_PREFIX,
     names,
     unknown_names,
@@ -134,7 +138,13 @@ class LookupModule(LookupBase):
                 "e.g. query('tagscope.registry.image_tags', 'alpine')"
             )
         params = {name: self.get_option(name) for name in names(face=LOOKUP)}
-        # A tag in a term is only checked when the caller gates on it.
+        # A tag in a term is checked when the caller gates on it: by failing on a missing tag, by waiting for it, or
+        # by what the image must say about itself (signed_by, ...), which is never skipped silently.
+        policy = any(params.get(name) not in (None, [], {}) for name in names(goes_to=POLICY))
+        if policy:
+            params["fail_on_missing"] = True
+            # Key files are the playbook's files, as they are for the module.
+            params["signed_by"] = [self._key_path(entry) for entry in params.get("signed_by") or []]
         gated = bool(params["fail_on_missing"] or params["wait_timeout"])
         outcome = run(terms, params, manifests=gated, cache=SHARED_TOKENS, session=shared_session())
         for warning in outcome.warnings:
@@ -144,6 +154,11 @@ class LookupModule(LookupBase):
         if self.get_option("latest"):
             return [result.latest for result in outcome.results if result.latest is not None]
         return [tag for result in outcome.results for tag in result.tags or []]
+
+    def _key_path(self, entry: t.Any) -> t.Any:
+        if not isinstance(entry, str) or not entry.strip() or "-----BEGIN" in entry or self._loader is None:
+            return entry
+        return self._loader.path_dwim(os.path.expanduser(entry.strip()))
 
     def _templated(self, variables: dict[str, t.Any] | None) -> dict[str, t.Any] | None:
         """This lookup's own variables (``tagscope_registry_*``), templated.

@@ -20,16 +20,13 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.tokens
 if t.TYPE_CHECKING:
     import requests
 
-    # Registry -> {"limit", "remaining", "window"}.
-    RateLimits = dict[str, dict[str, int | None]]
-
 
 @dataclass
 class Outcome:
     """What a run found, what to warn about, and the error that ended it (None when it succeeded)."""
 
     results: list[ImageResult] = field(default_factory=list)
-    rate_limits: RateLimits = field(default_factory=dict)
+    rate_limits: dict[str, dict[str, int | None]] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     error: RegistryError | None = None
 
@@ -102,7 +99,7 @@ def image_tags(
     return outcome.module_result()
 
 
-def low_rate_limits(limits: RateLimits, threshold: int) -> list[str]:
+def low_rate_limits(limits: dict[str, dict[str, int | None]], threshold: int) -> list[str]:
     """One warning per registry that says fewer than ``threshold`` pulls remain (0 never warns)."""
     return [
         f"registry rate limit running low: {registry}: {limit['remaining']} of {limit['limit'] or '?'} pulls left"

@@ -30,6 +30,11 @@ class Case(t.NamedTuple):
     options: dict[str, t.Any]
 
 
+def chained(kit: dict[str, t.Any], case: str) -> str:
+    """A supply-chain image of the kit, without the registry (the cases add it)."""
+    return t.cast(str, kit["supply_chain"]["images"][case]).split("/", 1)[1]
+
+
 def alice(kit: dict[str, t.Any]) -> dict[str, t.Any]:
     return {"username": "alice", "password": kit["users"]["alice"], "ca_path": kit["ca"]}
 
@@ -88,6 +93,30 @@ CASES: dict[str, t.Callable[[dict[str, t.Any], Path], Case]] = {
     "allow_moved": lambda kit, _: Case(
         [f"private/app:1.0.0@{kit['repos']['private/app']['1.5.0']}"],
         {**alice(kit), "fail_on_missing": True, "allow_moved": True},
+    ),
+    # What an image must say about itself: the module gates with fail_on_missing, the lookup always does.
+    "digest_tags": lambda kit, _: Case(["signed/app"], {"ca_path": kit["ca"], "digest_tags": True}),
+    "signed_by": lambda kit, _: Case(
+        [chained(kit, "signed"), chained(kit, "unsigned")],
+        {"ca_path": kit["ca"], "fail_on_missing": True, "signed_by": [kit["supply_chain"]["public_key"]]},
+    ),
+    "require_attestations": lambda kit, _: Case(
+        [chained(kit, "buildkit"), chained(kit, "cosign_sbom")],
+        {"ca_path": kit["ca"], "fail_on_missing": True, "require_attestations": ["sbom", "provenance"]},
+    ),
+    "require_labels": lambda kit, _: Case(
+        [chained(kit, "mixed_index")],
+        {
+            "ca_path": kit["ca"],
+            "fail_on_missing": True,
+            "require_labels": {"org.opencontainers.image.revision": kit["supply_chain"]["revision"]},
+        },
+    ),
+    "min_age": lambda kit, _: Case(
+        [chained(kit, "fresh")], {"ca_path": kit["ca"], "fail_on_missing": True, "min_age": "1h"}
+    ),
+    "max_age": lambda kit, _: Case(
+        [chained(kit, "old")], {"ca_path": kit["ca"], "fail_on_missing": True, "max_age": "90d"}
     ),
 }
 

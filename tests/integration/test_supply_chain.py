@@ -84,7 +84,8 @@ def test_each_failing_signature_says_why(
     assert result["msg"] == f"{tag} in {name}: {reason}"
     assert result["missing"] == [image(chain, case)]
     (found,) = result["images"]
-    assert (found["exists"], found["problems"], found["pinned"]) == (True, [reason], found["pinned"])
+    # The tag exists, but this is not the image to deploy: no pinned reference for it.
+    assert (found["exists"], found["problems"], found["pinned"]) == (True, [reason], None)
     assert not any(signature["verified"] for signature in found["signatures"])
 
 
@@ -108,7 +109,7 @@ def test_every_failing_image_is_listed_together(
     )
     unsigned, other = name_and_tag(image(chain, "unsigned")), name_and_tag(image(chain, "other_key"))
     assert result["msg"] == (
-        f"2 required images are missing: {unsigned[1]} in {unsigned[0]}: no signature found; "
+        f"2 required images fail the gate: {unsigned[1]} in {unsigned[0]}: no signature found; "
         f"{other[1]} in {other[0]}: {NOT_OUR_KEYS}"
     )
     assert result["missing"] == [image(chain, "unsigned"), image(chain, "other_key")]
@@ -227,9 +228,9 @@ class Age(t.NamedTuple):
 
 
 AGES = [
-    Age("fresh", {"min_age": "1h"}, "younger than min_age 60 min"),
+    Age("fresh", {"min_age": "1h"}, "less than min_age (60 min) ago"),
     Age("fresh", {"max_age": "1d"}, None),
-    Age("old", {"max_age": "90d"}, "older than max_age 90 d"),
+    Age("old", {"max_age": "90d"}, "more than max_age (90 d) ago"),
     Age("old", {"min_age": "7d"}, None),
     Age("epoch", {"min_age": "7d"}, "its created date is unknown (1970-01-01T00:00:00Z), so its age cannot be checked"),
     Age(
@@ -317,7 +318,7 @@ def test_the_role_stops_every_host_listing_every_rejected_image(
     output = " ".join(run.output.split())
     expected = (
         f"tag_gate: 3 required tags are missing or rejected: {image(chain, 'signed')}: no sbom attestation found; "
-        f"{image(chain, 'unsigned')}: no signature found; no sbom attestation found; "
+        f"{image(chain, 'unsigned')}: no signature found, no sbom attestation found; "
         f"{image(chain, 'buildkit')}: no signature found"
     )
     assert output.count(f'FAILED! => {{"changed": false, "msg": "{expected}"}}') == 3, output

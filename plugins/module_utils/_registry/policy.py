@@ -126,10 +126,11 @@ class Policy:
                 continue
             age = (now - created).total_seconds()
             stamp = config.created if config else ""
+            # The bound, not the age: the same image gives the same message a minute later.
             if self.min_age is not None and age < self.min_age:
-                problems.append(f"created {stamp}{where}, {_span(age)} ago: younger than min_age {_span(self.min_age)}")
+                problems.append(f"created {stamp}{where}, less than min_age ({_span(self.min_age)}) ago")
             if self.max_age is not None and age > self.max_age:
-                problems.append(f"created {stamp}{where}, {_span(age)} ago: older than max_age {_span(self.max_age)}")
+                problems.append(f"created {stamp}{where}, more than max_age ({_span(self.max_age)}) ago")
         return problems
 
 

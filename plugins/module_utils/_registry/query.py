@@ -69,7 +69,7 @@ class ImageResult:
 
         Only ever a tag with the digest that tag names now: a moved tag is pinned only when moves are allowed.
         """
-        if not (self.exists and self.digest):
+        if not (self.exists and self.digest) or self.problems:
             return None
         return f"{self.ref.name}{':' + self.ref.tag if self.ref.tag else ''}@{self.digest}"
 
@@ -118,7 +118,7 @@ class ImageResult:
         if self.missing_platforms:
             return f"{self.wanted} in {self.ref.name} lacks {', '.join(self.missing_platforms)}"
         if self.problems and self.exists:
-            return f"{self.wanted} in {self.ref.name}: {'; '.join(self.problems)}"
+            return f"{self.wanted} in {self.ref.name}: {', '.join(self.problems)}"
         return f"{self.wanted} not found in {self.ref.name}"
 
     def missing_detail(self) -> str:
@@ -151,6 +151,8 @@ class MissingTagsError(RegistryError):
         else:
             found = any(m.exists or m.moved for m in missing)
             what = "required images are missing" if found else "tags not found"
+            if any(m.problems for m in missing):
+                what = "required images fail the gate"
             message = f"{len(missing)} {what}: " + "; ".join(
                 head + (f" ({detail})" if detail else "") for head, detail in zip(heads, details)
             )

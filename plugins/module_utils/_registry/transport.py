@@ -405,7 +405,7 @@ if HAS_REQUESTS:
 
         def proxy_manager_for(self, proxy: str, **proxy_kwargs: t.Any) -> t.Any:
             manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-            if type(manager) is requests.urllib3.ProxyManager:  # a SOCKS manager keeps its own pools
+            if isinstance(manager, requests.urllib3.ProxyManager):  # a SOCKS manager keeps its own pools
                 manager.pool_classes_by_scheme = _WATCHED_POOLS
             return manager
 

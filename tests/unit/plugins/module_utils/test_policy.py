@@ -277,18 +277,16 @@ AGE_CASES = [
     AgeCase(
         "2026-12-03T11:00:00Z",
         {"min_age": "2h"},
-        ["created 2026-12-03T11:00:00Z, 60 min ago: younger than min_age 2 h"],
+        ["created 2026-12-03T11:00:00Z, less than min_age (2 h) ago"],
     ),
     AgeCase("2026-12-03T09:00:00Z", {"min_age": "2h"}, []),
     AgeCase("2026-12-03T09:00:00.123456789Z", {"min_age": "2h"}, []),
     AgeCase(
         "2026-12-03T13:30:00+02:00",
         {"min_age": "2h"},
-        ["created 2026-12-03T13:30:00+02:00, 30 min ago: younger than min_age 2 h"],
+        ["created 2026-12-03T13:30:00+02:00, less than min_age (2 h) ago"],
     ),
-    AgeCase(
-        "2025-01-01T00:00:00Z", {"max_age": "30d"}, ["created 2025-01-01T00:00:00Z, 702 d ago: older than max_age 30 d"]
-    ),
+    AgeCase("2025-01-01T00:00:00Z", {"max_age": "30d"}, ["created 2025-01-01T00:00:00Z, more than max_age (30 d) ago"]),
     AgeCase(
         "1970-01-01T00:00:00Z",
         {"max_age": "30d"},
@@ -323,7 +321,7 @@ def test_an_index_is_checked_platform_by_platform() -> None:
         "label team (linux/amd64) should be 'x'; it is not set",
         "label rev (linux/arm64) should be 'a'; it is 'b'",
         "label team (linux/arm64) should be 'x'; it is not set",
-        "created 2026-12-03T11:00:00Z (linux/amd64), 60 min ago: younger than min_age 24 h",
+        "created 2026-12-03T11:00:00Z (linux/amd64), less than min_age (24 h) ago",
     ]
 
 
