@@ -78,6 +78,7 @@ options:
   timeout:
     description:
       - Seconds to wait for a connection and for each answer, from the registry and from its token service.
+      - A whole answer must arrive within twice this, so a server that trickles its reply cannot hold the task.
       - The module falls back to E(TAGSCOPE_REGISTRY_TIMEOUT).
     type: float
     default: 30

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import threading
 import time
 import typing as t
@@ -28,6 +29,7 @@ from .errors import (
     ProtocolError,
     RegistryConnectionError,
     RegistryError,
+    shortened,
 )
 from .headers import next_link
 from .manifests import (
@@ -207,14 +209,14 @@ class RegistryClient:
             response = self._manifest_reply("HEAD", url, ref, headers)
             if response is None:
                 return None
-            digest = response.headers.get("Docker-Content-Digest")
+            digest = _served_digest(response, "HEAD", url)
             if digest:
                 return Manifest(digest)
         # Some registries leave the digest off HEAD; the digest is then the hash of the manifest bytes as served.
         response = self._manifest_reply("GET", url, ref, headers)
         if response is None:
             return None
-        served = response.headers.get("Docker-Content-Digest")
+        served = _served_digest(response, "GET", url)
         found = Manifest(served or "sha256:" + hashlib.sha256(response.content).hexdigest())
         if read_platforms:
             found.offered = self._platforms(ref, json_body(response, "GET", url))
@@ -235,7 +237,7 @@ class RegistryClient:
         body = json_body(response, "GET", url)
         if not isinstance(body, dict):
             raise ProtocolError(f"manifest is of type {type(body).__name__}, expected an object", method="GET", url=url)
-        served = response.headers.get("Docker-Content-Digest")
+        served = _served_digest(response, "GET", url)
         digest = served or "sha256:" + hashlib.sha256(response.content).hexdigest()
         media_type = body.get("mediaType") or response.headers.get("Content-Type") or ""
         return Document(digest=digest, media_type=str(media_type).partition(";")[0].strip(), body=body)
@@ -434,3 +436,21 @@ def _checked_next(response: Reply, url: str) -> str | None:
         raise ProtocolError(
             exc.message, method="GET", url=url, hint="refusing to follow it: it would carry the token elsewhere"
         ) from None
+
+
+# The digest grammar of the distribution spec (algorithm:encoded).
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,256}")
+
+
+def _served_digest(response: Reply, method: str, url: str) -> str | None:
+    """``Docker-Content-Digest``, refused when it is no digest: it becomes ``digest`` and ``pinned``, which
+    playbooks deploy, so a registry cannot put any text there."""
+    value = response.headers.get("Docker-Content-Digest")
+    if value and not _DIGEST.fullmatch(value):
+        raise ProtocolError(
+            f"registry sent a Docker-Content-Digest that is not a digest: {shortened(value, 100)!r}",
+            method=method,
+            url=url,
+            hint="this is a registry bug; report it to the registry's operator",
+        )
+    return value or None

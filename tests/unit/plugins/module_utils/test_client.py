@@ -537,3 +537,16 @@ def test_http_registries_by_either_name_of_docker_hub(listed: str, url: str) -> 
         f"GET {url}: cannot connect: a test must not connect here; check the registry host and port, and that it is "
         "reachable from where the task runs"
     )
+
+
+@pytest.mark.parametrize(
+    "served",
+    ["sha256:abc\nIMAGE=evil", "latest", "sha256:" + "a" * 10, "sha256:" + "a" * 64 + " ", "Sha256:" + "a" * 64],
+    ids=case_id,
+)
+def test_a_digest_header_that_is_no_digest_is_refused(faults: FaultServer, served: str) -> None:
+    """It would become digest and pinned, which playbooks deploy."""
+    faults.handler = lambda request: Reply(200, b"", [("Docker-Content-Digest", served)])
+    with pytest.raises(ProtocolError) as caught:
+        client(faults).manifest(ref(faults), "1.0")
+    assert "registry sent a Docker-Content-Digest that is not a digest" in str(caught.value)
