@@ -32,7 +32,14 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
 from .addresses import never_address
-from .errors import ConfigurationError, ProtocolError, RegistryConnectionError, TLSError, shortened
+from .errors import (
+    ConfigurationError,
+    ProtocolError,
+    RegistryConnectionError,
+    RegistryError,
+    TLSError,
+    shortened,
+)
 from .table import default
 
 try:
@@ -184,80 +191,11 @@ class Transport:
     ) -> Reply:
         shown = strip_query(url)
         try:
-            with warnings.catch_warnings(), _Deadline(DEADLINE_FACTOR * self.timeout) as deadline:
-                if self.verify is False:
-                    # The user chose validate_certs: false; one warning per request is noise.
-                    warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
-                try:
-                    response = self.session.request(
-                        method,
-                        url,
-                        headers=headers,
-                        params=params,
-                        data=data,
-                        verify=self.verify,
-                        timeout=self.timeout,
-                        allow_redirects=True,
-                        stream=True,
-                        auth=_no_netrc,
-                        proxies=self._proxies_for(url),
-                        hooks={"response": self._redirect_guard(method, shown)},
-                    )
-                    try:
-                        # An error body is only ever shown as an excerpt: read a little of it.
-                        limit = limit if response.status_code < 400 else MAX_ERROR_BODY
-                        content = _read(response, limit, method, shown)
-                    finally:
-                        response.close()
-                except requests.exceptions.RequestException:
-                    if not deadline.expired:
-                        raise
-                if deadline.expired:
-                    # Cut off: even an answer that seems whole may end anywhere, between two of its headers say.
-                    raise RegistryConnectionError(
-                        f"no complete answer within {deadline.seconds:g} s",
-                        method=method,
-                        url=shown,
-                        hint="the server sends its answer too slowly, or never ends it; raise timeout if it is only "
-                        f"slow (an answer may take {DEADLINE_FACTOR} times the timeout)",
-                    )
-        except requests.exceptions.SSLError as exc:
-            reason = _reason(exc)
-            plain = "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER_FAILURE" in reason
-            raise TLSError(
-                f"TLS failed: {reason}",
-                method=method,
-                url=shown,
-                hint="the server seems to speak plain HTTP; list the registry in http_registries if that is intended"
-                if plain
-                else "set ca_path to the CA bundle that signed the registry's certificate "
-                "(or validate_certs: false for a registry you trust)",
-            ) from None
-        except requests.exceptions.Timeout:
-            raise RegistryConnectionError(
-                f"no answer within {self.timeout:g} s",
-                method=method,
-                url=shown,
-                hint="check that the registry is reachable, or raise timeout",
-            ) from None
-        except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
-            # requests' own message quotes the header: the token option, with the line break pasted after it.
-            raise ConfigurationError(
-                "a request header holds a line break or a character HTTP cannot carry (not shown: it may be a "
-                "credential)",
-                method=method,
-                url=shown,
-                hint="check the token for a trailing newline or characters pasted with it (typographic quotes, say)",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            error = RegistryConnectionError(
-                f"cannot connect: {_reason(exc)}",
-                method=method,
-                url=shown,
-                hint="check the registry host and port, and that it is reachable from where the task runs",
+            response, content = self._exchange(
+                method, url, shown=shown, headers=headers, params=params, data=data, limit=limit
             )
-            error.retryable = _dropped(exc)
-            raise error from None
+        except (requests.exceptions.RequestException, UnicodeEncodeError) as exc:
+            raise _request_error(exc, method, shown, self.timeout) from None
         return Reply(
             method=method,
             url=shown,
@@ -266,6 +204,57 @@ class Transport:
             headers=CaseInsensitiveDict(response.headers),
             content=content,
         )
+
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        *,
+        shown: str,
+        headers: dict[str, str] | None,
+        params: list[tuple[str, str]] | None,
+        data: dict[str, str] | None,
+        limit: int,
+    ) -> tuple[requests.Response, bytes]:
+        """One request and its body (up to ``limit``), all within the deadline."""
+        with warnings.catch_warnings(), _Deadline(DEADLINE_FACTOR * self.timeout) as deadline:
+            if self.verify is False:
+                # The user chose validate_certs: false; one warning per request is noise.
+                warnings.simplefilter("ignore", requests.urllib3.exceptions.InsecureRequestWarning)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    params=params,
+                    data=data,
+                    verify=self.verify,
+                    timeout=self.timeout,
+                    allow_redirects=True,
+                    stream=True,
+                    auth=_no_netrc,
+                    proxies=self._proxies_for(url),
+                    hooks={"response": self._redirect_guard(method, shown)},
+                )
+                try:
+                    # An error body is only ever shown as an excerpt: read a little of it.
+                    limit = limit if response.status_code < 400 else MAX_ERROR_BODY
+                    content = _read(response, limit, method, shown)
+                finally:
+                    response.close()
+            except requests.exceptions.RequestException:
+                if not deadline.expired:
+                    raise
+            if deadline.expired:
+                # Cut off: even an answer that seems whole may end anywhere, between two of its headers say.
+                raise RegistryConnectionError(
+                    f"no complete answer within {deadline.seconds:g} s",
+                    method=method,
+                    url=shown,
+                    hint="the server sends its answer too slowly, or never ends it; raise timeout if it is only "
+                    f"slow (an answer may take {DEADLINE_FACTOR} times the timeout)",
+                )
+        return response, content
 
     def _redirect_guard(self, method: str, shown: str) -> t.Callable[..., requests.Response]:
         """A response hook that vets every redirect before requests follows it (the hook sees each reply first)."""
@@ -525,3 +514,42 @@ def parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _request_error(exc: Exception, method: str, shown: str, timeout: float) -> RegistryError:
+    """What a failed request means, in the collection's words."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        reason = _reason(exc)
+        plain = "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER_FAILURE" in reason
+        return TLSError(
+            f"TLS failed: {reason}",
+            method=method,
+            url=shown,
+            hint="the server seems to speak plain HTTP; list the registry in http_registries if that is intended"
+            if plain
+            else "set ca_path to the CA bundle that signed the registry's certificate "
+            "(or validate_certs: false for a registry you trust)",
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return RegistryConnectionError(
+            f"no answer within {timeout:g} s",
+            method=method,
+            url=shown,
+            hint="check that the registry is reachable, or raise timeout",
+        )
+    if isinstance(exc, (requests.exceptions.InvalidHeader, UnicodeEncodeError)):
+        # requests' own message quotes the header: the token option, with the line break pasted after it.
+        return ConfigurationError(
+            "a request header holds a line break or a character HTTP cannot carry (not shown: it may be a credential)",
+            method=method,
+            url=shown,
+            hint="check the token for a trailing newline or characters pasted with it (typographic quotes, say)",
+        )
+    error = RegistryConnectionError(
+        f"cannot connect: {_reason(exc)}",
+        method=method,
+        url=shown,
+        hint="check the registry host and port, and that it is reachable from where the task runs",
+    )
+    error.retryable = _dropped(exc)
+    return error
