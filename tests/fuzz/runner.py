@@ -35,11 +35,11 @@ from urllib.parse import urlsplit
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from requests.adapters import BaseAdapter
 
 from ansible_collections.tagscope.registry.plugins.module_utils._argspec import module_argument_spec
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from ansible_collections.tagscope.registry.plugins.module_utils._run import image_tags
+from tests.kit.faults import RecordingAdapter
 from tests.kit.pki import make_pki
 
 from .generator import (
@@ -70,21 +70,6 @@ SLACK_PER_MIB = 0.5
 MESSAGE_LIMIT = 1000
 # A client still busy after this long is woken by closing its connections (the servers give up at 30 s anyway).
 WATCHDOG = 40.0
-
-
-class RecordingAdapter(BaseAdapter):
-    """Stands where any connection outside the servers' own ports would be made: records it, connects nowhere."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.attempts: list[str] = []
-
-    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
-        self.attempts.append(str(request.url))
-        raise requests.exceptions.ConnectionError("fuzz harness: no connection outside the test servers")
-
-    def close(self) -> None:
-        pass
 
 
 @dataclass

@@ -24,6 +24,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import requests
+from requests.adapters import BaseAdapter
+
 from .pki import make_pki
 
 
@@ -192,3 +195,20 @@ class FaultServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class RecordingAdapter(BaseAdapter):
+    """Stands where a connection to an address a test must never reach would be made: records the request, connects
+    nowhere. Mounted on a session for every prefix but the test's own servers, it proves that a refusal happened
+    before any connection was attempted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attempts: list[str] = []
+
+    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
+        self.attempts.append(str(request.url))
+        raise requests.exceptions.ConnectionError("a test must not connect here")
+
+    def close(self) -> None:
+        pass

@@ -13,8 +13,6 @@ from __future__ import annotations
 import typing as t
 
 import pytest
-import requests
-from requests.adapters import BaseAdapter
 
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.client import RegistryClient
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.credentials import Identity
@@ -24,7 +22,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.realms
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.reference import ImageReference
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.transport import make_session
 from tests.kit.bearer import BearerRegistry
-from tests.kit.faults import FaultServer
+from tests.kit.faults import FaultServer, RecordingAdapter
 from tests.unit.ids import case_id
 
 
@@ -90,21 +88,6 @@ def test_realm_address_rule(case: Realm) -> None:
         "a registry must not steer credentials to internal addresses; check the registry's auth configuration"
     )
     assert error.context() == {"method": "GET", "url": case.registry, "status": 401}
-
-
-class RecordingAdapter(BaseAdapter):
-    """Stands where a connection to a forbidden address would be made: records it, connects nowhere."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.attempts: list[str] = []
-
-    def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:
-        self.attempts.append(str(request.url))
-        raise requests.exceptions.ConnectionError("a test must not connect here")
-
-    def close(self) -> None:
-        pass
 
 
 FORBIDDEN = ("https://169.254.169.254", "https://10.0.0.5", "https://0.0.0.0", "https://2852039166")
