@@ -368,7 +368,7 @@ images:
         - Only ever a tag with the digest that tag names now. For a moved V(name:tag@digest), set only with
           O(allow_moved=true), and then with the tag's new digest.
         - V(null) for an image with RV(images[].problems) (not signed by O(signed_by), lacking an attestation, a
-          label or the age asked for), whether or not the task fails: it is not the image to deploy.
+          label or the age asked for), whether or not the task fails; it is not the image to deploy.
         - V(null) when the reference names neither tag nor digest, or it does not exist.
       type: str
       sample: ghcr.io/example/api:1.4.2@sha256:54f686500a0129d292433df057efbb0fe45a9f026a7f742afeef0820758d468b

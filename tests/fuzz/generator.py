@@ -32,7 +32,7 @@ USERNAME = "fuzz-user"
 PASSWORD = "Pw-FUZZSECRET-7f3a-password"
 OPTION_TOKEN = "Tk-FUZZSECRET-91c2-option-token"
 # Tokens as users paste them: with the line break of the file they came from, or typographic quotes.
-BAD_OPTION_TOKENS = (OPTION_TOKEN + "\n", f"“{OPTION_TOKEN}”", OPTION_TOKEN + "\r\nX-Injected: 1")
+BAD_OPTION_TOKENS = (OPTION_TOKEN + "\n", f"\u201c{OPTION_TOKEN}\u201d", OPTION_TOKEN + "\r\nX-Injected: 1")
 IDENTITY_TOKEN = "Id-FUZZSECRET-5be4-identity-token"
 # Tokens the token service issues start with this.
 ISSUED_MARK = "Is-FUZZSECRET-"
@@ -165,7 +165,7 @@ def make_case(seed: int, index: int) -> Case:
     npages = rng.choice((1, 1, 2, 3, 4))
     pages = [tags[i::npages] for i in range(npages)]
     refs = []
-    for _ in range(rng.choice((1, 1, 1, 2))):
+    for _unused in range(rng.choice((1, 1, 1, 2))):
         repo = rng.choice(REPOS)
         form = rng.choice(("plain", "tag", "tag", "missing", "digest"))
         if form == "tag" and tags:
@@ -205,7 +205,7 @@ def make_case(seed: int, index: int) -> Case:
         return case
     if rng.random() < 0.04:
         case.on_connect = rng.choice(("silent", "close", "reset", "plain"))
-    for _ in range(rng.choice((1, 1, 1, 2, 2, 3))):
+    for _unused in range(rng.choice((1, 1, 1, 2, 2, 3))):
         kind = rng.choice(("token", "tags", "tags", "manifest-head", "manifest-get", "blob", "referrers", "any"))
         name = rng.choices(list(MUTATIONS), weights=[m.weight for m in MUTATIONS.values()])[0]
         while kind != "any" and kind not in MUTATIONS[name].kinds:
@@ -736,9 +736,9 @@ def challenge_values(ctx: Ctx) -> list[str]:
     """WWW-Authenticate from the grammar (RFC 7235), then broken a few ways."""
     rng = ctx.rng
     count = rng.choices((1, 2, 3, rng.randint(50, 400)), weights=(6, 2, 1, 1))[0]
-    parts = [_one_challenge(ctx) for _ in range(count)]
+    parts = [_one_challenge(ctx) for _unused in range(count)]
     value = rng.choice((", ", ",", " , ", ",,")).join(parts)
-    for _ in range(rng.choice((0, 0, 1, 1, 2, 3))):
+    for _unused in range(rng.choice((0, 0, 1, 1, 2, 3))):
         value = _break(rng, value)
     return [value]
 
@@ -757,7 +757,7 @@ def _one_challenge(ctx: Ctx) -> str:
         params.append(("scope", rng.choice(("repository:fuzz/app:pull", "repository:fuzz/app:pull,push", ""))))
     if rng.random() < 0.2:
         params.append(("error", rng.choice(("insufficient_scope", "invalid_token", ""))))
-    for _ in range(rng.choice((0, 0, 1, 3))):
+    for _unused in range(rng.choice((0, 0, 1, 3))):
         params.append((rng.choice(("x", "charset", "Realm", "REALM", "a-b", "nonce")), _noise(rng, 30)))
     rendered = []
     for name, value in params:
@@ -805,7 +805,7 @@ def realm_value(ctx: Ctx) -> str:
 
 def _noise(rng: random.Random, size: int) -> str:
     alphabet = 'abcXYZ019 ,;="\\<>/:?@[]{}' + "".join(CONTROL[:4]) + "".join(NON_ASCII)
-    return "".join(rng.choice(alphabet) for _ in range(rng.randint(0, size)))
+    return "".join(rng.choice(alphabet) for _unused in range(rng.randint(0, size)))
 
 
 def _break(rng: random.Random, value: str) -> str:
@@ -895,7 +895,7 @@ def link_values(ctx: Ctx) -> list[str]:
         value = f'<{ctx.here}/other>; rel="prev", ' + value + '; title="x, y"'
     if rng.random() < 0.1:
         value = ", ".join([f"</v2/x?{i}>; rel=first" for i in range(rng.randint(10, 2000))] + [value])
-    for _ in range(rng.choice((0, 0, 1, 2))):
+    for _unused in range(rng.choice((0, 0, 1, 2))):
         value = _break(rng, value)
     if rng.random() < 0.1:
         return [value, f'</v2/{repo}/tags/list?p=1>; rel="next"']
@@ -974,7 +974,7 @@ def _token_fault(ctx: Ctx, reply: Reply) -> Action:
     token = body.get("token") or body.get("access_token") or f"{ISSUED_MARK}{ctx.case.index}-x"
     huge = 10**400
     text = json.dumps(body)
-    for _ in range(rng.randint(1, 3)):
+    for _unused in range(rng.randint(1, 3)):
         what = rng.choice(("expires_in", "issued_at", "token", "both"))
         if what == "expires_in":
             value = rng.choice(("1e308", "-1", "0", '"abc"', '"300"', "1e400", "-1e400", "NaN", "Infinity", "true"))
@@ -1339,7 +1339,7 @@ def _bomb(name: str) -> bytes:
 def _compressed(byte: bytes, mebibytes: int, *, wbits: int) -> bytes:
     compressor = zlib.compressobj(9, zlib.DEFLATED, wbits)
     piece = byte * (1 << 20)
-    return b"".join(compressor.compress(piece) for _ in range(mebibytes)) + compressor.flush()
+    return b"".join(compressor.compress(piece) for _unused in range(mebibytes)) + compressor.flush()
 
 
 @mutation("encoding", kinds=(*BODIED, "manifest-head"), weight=3)

@@ -161,7 +161,7 @@ class Source:
 
     async def events(self, count: int) -> list[dict[str, t.Any]]:
         """The next ``count`` events."""
-        return [await asyncio.wait_for(self.queue.get(), PATIENCE) for _ in range(count)]
+        return [await asyncio.wait_for(self.queue.get(), PATIENCE) for _unused in range(count)]
 
     def nothing_more(self) -> None:
         assert self.queue.empty(), f"unexpected event: {self.queue.get_nowait()}"

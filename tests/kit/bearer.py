@@ -77,7 +77,7 @@ class BearerRegistry:
     ``uses``: how many requests one token is good for (None: any; 0: the registry refuses every token it issued,
     as Docker Hub does for a private repository). ``revoked`` (an attribute): tokens refused as if expired.
     ``accept``: Authorization values taken besides the tokens issued (a given token, Basic credentials).
-    ``denied``: the body of every ``401`` (JSON, or bytes as they are).
+    ``denied``: the body of every ``401`` (JSON, or bytes as they are; unset, Distribution's UNAUTHORIZED).
     ``routes``: path prefix to a handler that answers those requests instead, token or not (a fault, another
     scheme, a token service that moved).
     """
@@ -97,7 +97,7 @@ class BearerRegistry:
         scopes_per_token: int | None = None,
         uses: int | None = None,
         accept: t.Collection[str] = (),
-        denied: t.Any = DENIED,
+        denied: t.Any = None,
         routes: t.Mapping[str, Handler] | None = None,
     ) -> None:
         self.challenge = challenge
@@ -112,7 +112,7 @@ class BearerRegistry:
         self.scopes_per_token = scopes_per_token
         self.uses = uses
         self.accept = accept
-        self.denied = denied
+        self.denied = DENIED if denied is None else denied
         self.routes = dict(routes or {})
         # Token to the scopes it grants; how often each was taken; the ones the registry stopped taking.
         self.issued: dict[str, frozenset[str]] = {}

@@ -324,7 +324,7 @@ def cosign_config(layers: list[Json]) -> bytes:
         {
             "architecture": "",
             "created": zero,
-            "history": [{"created": zero} for _ in layers],
+            "history": [{"created": zero} for _layer in layers],
             "os": "",
             "rootfs": {"type": "layers", "diff_ids": [layer["digest"] for layer in layers]},
             "config": {},

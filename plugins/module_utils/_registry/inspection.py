@@ -282,18 +282,18 @@ class _Reader:
                 )
 
     def _signature_layers(self, body: dict[str, t.Any] | None, where: str) -> None:
-        assert self.found.signatures is not None
+        found = self.found.signatures = self.found.signatures or []
         for layer in layers(body):
             if layer.get("mediaType") != SIMPLE_SIGNING:
                 continue
             size = layer.get("size")
             if isinstance(size, int) and size > MAX_PAYLOAD:
-                self.found.signatures.append(Signature(False, None, where, "the signature payload is too large"))
+                found.append(Signature(False, None, where, "the signature payload is too large"))
                 continue
             payload = self.client.blob(self.ref, layer["digest"], limit=MAX_PAYLOAD)
             note = layer.get("annotations") if isinstance(layer.get("annotations"), dict) else {}
             signature = note.get(SIGNATURE_ANNOTATION)
-            self.found.signatures.append(
+            found.append(
                 check(payload, signature if isinstance(signature, str) else None, self.wanted.keys, self.digest, where)
             )
 
