@@ -101,7 +101,7 @@ $(LOWEST_VENV)/.installed: requirements.txt requirements-lowest.txt
 	touch $@
 
 integration-lowest: system-deps collection $(LOWEST_VENV)/.installed
-	$(LOWEST_VENV)/bin/ansible --version | head -1
+	$(LOWEST_VENV)/bin/ansible --version | sed -n 1p
 	$(LOWEST_VENV)/bin/pytest tests/integration
 
 # Every scenario in extensions/molecule (collection mode); each starts and stops its own kit.
