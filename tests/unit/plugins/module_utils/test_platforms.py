@@ -25,6 +25,7 @@ from ansible_collections.tagscope.registry.plugins.module_utils._registry.manife
 )
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.options import ClientOptions, QueryOptions
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.platforms import Platform
+from ansible_collections.tagscope.registry.plugins.module_utils._registry.policy import Policy
 from ansible_collections.tagscope.registry.plugins.module_utils._registry.query import MissingTagsError, query_images
 from tests.kit.faults import FaultServer, Reply, Request, json_reply
 from tests.unit.ids import case_id
@@ -401,7 +402,7 @@ def test_a_config_nested_beyond_the_recursion_limit_is_a_config_that_cannot_be_r
         return serving(request)
 
     faults.handler = handle
-    (result,) = query(faults, ["single"], inspect=True, list_tags=False)
+    (result,) = query(faults, ["single"], policy=Policy(inspect=True), list_tags=False)
     found = result.as_dict()
     assert (found["exists"], found["created"], found["labels"]) == (True, None, {})
 
